@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* seq.h: note sequences (magenta's NoteSequence, reduced to what the converters use) and their JSON form. */
+#ifndef MVD_SEQ_H
+#define MVD_SEQ_H
+
+#include <stddef.h>
+
+struct note {
+	int pitch;              /* MIDI 0..127 */
+	int velocity;           /* 0..127; 0 = unset (written as 100) */
+	int program;            /* 0..127 */
+	int is_drum;            /* 1 for percussion (MIDI channel 10) */
+	int instrument;         /* track/voice index (trio output: 0 melody, 1 bass, 2 drums) */
+	int start, end;         /* quantized steps, end > start (valid when the sequence is quantized) */
+	double start_time;      /* seconds */
+	double end_time;        /* seconds */
+};
+
+struct seq {
+	struct note *notes;     /* [n], grown by seq_add */
+	size_t n, cap;
+	int steps_per_quarter;  /* 0 = not quantized */
+	double qpm;             /* first tempo, quarter notes per minute (120 when the source has none) */
+	int total_steps;        /* quantized length in steps */
+	double total_time;      /* seconds */
+};
+
+/* Empty sequence at 120 qpm, not quantized. */
+void seq_init(struct seq *s);
+/* Frees the notes. */
+void seq_fini(struct seq *s);
+/* Drops all notes, keeps the allocation and the timing fields. */
+void seq_clear(struct seq *s);
+/* Appends a copy of *n; returns -1 only when out of memory. */
+int seq_add(struct seq *s, const struct note *n);
+/* Deep copy; returns -1 when out of memory. */
+int seq_copy(struct seq *dst, const struct seq *src);
+
+#endif
