@@ -5,6 +5,11 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
+#define SEQ_MAX_NOTES (1 << 20)   /* bound on notes read from any file */
+#define SEQ_MAX_STEPS (1 << 26)   /* bound on quantized positions (about 97 days at 4 steps/quarter, 120 qpm) */
+
 struct note {
 	int pitch;              /* MIDI 0..127 */
 	int velocity;           /* 0..127; 0 = unset (written as 100) */
@@ -35,5 +40,14 @@ void seq_clear(struct seq *s);
 int seq_add(struct seq *s, const struct note *n);
 /* Deep copy; returns -1 when out of memory. */
 int seq_copy(struct seq *dst, const struct seq *src);
+/* Quantizes start_time/end_time at s->qpm as magenta's sequences.quantizeNoteSequence does (round at half a
+ * step, zero-length notes get one step, total_steps from total_time and the last end). Returns -1, leaving s
+ * unchanged, on negative or non-finite times, positions past SEQ_MAX_STEPS, steps_per_quarter < 1 or qpm <= 0. */
+int seq_quantize(struct seq *s, int steps_per_quarter);
+/* Replaces s's contents with a NoteSequence in magenta's JSON form (JSON.stringify of the protobuf message or of
+ * a plain object: int64 fields may be strings, defaults may be absent). err names the note index and field. */
+int seq_from_json(struct seq *s, const json_t *ns, char *err, size_t errlen);
+/* New NoteSequence JSON object (same field names, integers as JSON numbers); NULL when out of memory. */
+json_t *seq_to_json(const struct seq *s);
 
 #endif

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* bench_vae.c: encode and decode times of one checkpoint next to the memory-bandwidth bound of its decoder,
+ * printed as one JSON line (bench/run-bench puts it beside @magenta/music's figures). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model.h"
+#include "rng.h"
+
+#define BW_BYTES ((size_t)1 << 30)
+#define BW_THREADS_MAX 16
+
+struct bw_part {
+	const float *p;
+	size_t n;
+	double sum;
+};
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void *
+bw_sum(void *arg)
+{
+	struct bw_part *b = arg;
+	float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+
+	for (size_t i = 0; i + 4 <= b->n; i += 4) {
+		s0 += b->p[i];
+		s1 += b->p[i + 1];
+		s2 += b->p[i + 2];
+		s3 += b->p[i + 3];
+	}
+	b->sum = (double)s0 + s1 + s2 + s3;
+	return NULL;
+}
+
+/* Best-of-5 read bandwidth (bytes/ms) over 1 GiB with `threads` readers, like the decoder's BLAS calls. */
+static double
+bw_measure(int threads)
+{
+	size_t n = BW_BYTES / sizeof(float);
+	float *buf = malloc(BW_BYTES);
+	struct bw_part part[BW_THREADS_MAX];
+	pthread_t tid[BW_THREADS_MAX];
+	double best = 0, sink = 0;
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (float)(i & 7);
+	for (int rep = 0; rep < 5; rep++) {
+		double t0 = now_ms(), ms;
+		for (int k = 0; k < threads; k++) {
+			part[k] = (struct bw_part){ buf + n / threads * k, n / threads, 0 };
+			pthread_create(&tid[k], NULL, bw_sum, &part[k]);
+		}
+		for (int k = 0; k < threads; k++) {
+			pthread_join(tid[k], NULL);
+			sink += part[k].sum;
+		}
+		ms = now_ms() - t0;
+		if (BW_BYTES / ms > best)
+			best = BW_BYTES / ms;
+	}
+	free(buf);
+	if (sink == 42.0)
+		puts("");
+	return best;
+}
+
+/* Weight bytes one decoder step reads: every core LSTM kernel and projection (and the conductor's, spread
+ * over its segments). Initial-state projections are read once per decode, not per step. */
+static double
+decode_bytes_per_step(const struct vae *m)
+{
+	double b = 0;
+
+	for (int i = 0; i < m->n_cores; i++) {
+		const struct vae_core *c = &m->core[i];
+		for (int l = 0; l < c->n_layers; l++)
+			b += 4.0 * (c->cell[l].in + c->cell[l].units) * 4 * c->cell[l].units;
+		b += 4.0 * c->proj.in * c->proj.out;
+	}
+	return b;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return v[n / 2];
+}
+
+int
+main(int argc, char **argv)
+{
+	struct model md;
+	struct rng r;
+	struct seq s;
+	char err[1024];
+	int reps = argc > 2 ? atoi(argv[2]) : 5, threads = argc > 3 ? atoi(argv[3]) : 2;
+	double t_enc[64], t_dec[64], t_dec8[64], bw, bytes;
+	float *z, *out;
+
+	if (argc < 2 || reps < 1 || reps > 64 || threads < 1 || threads > BW_THREADS_MAX) {
+		fprintf(stderr, "usage: bench_vae CKPT_DIR [REPS (5)] [THREADS (2)]\n");
+		return 2;
+	}
+	if (model_open(&md, argv[1], 8, err, sizeof err) < 0) {
+		fprintf(stderr, "bench_vae: %s\n", err);
+		return 1;
+	}
+	z = calloc((size_t)8 * md.vae.z_dim, sizeof(float));
+	out = calloc((size_t)8 * md.vae.num_steps * md.vae.out_depth, sizeof(float));
+	rng_seed(&r, 7);
+	for (int i = 0; i < 8 * md.vae.z_dim; i++)
+		z[i] = (float)rng_normal(&r);
+	seq_init(&s);
+	s.steps_per_quarter = 4;
+	s.total_steps = md.vae.num_steps;
+	for (int t = 0; t < md.vae.num_steps; t += 2) {
+		struct note n = { .pitch = 60 + t % 12, .velocity = 90, .start = t, .end = t + 2,
+		    .is_drum = md.vae.codec.type != CODEC_MELODY };
+		n.pitch = n.is_drum ? 36 + (t % 3) * 2 : n.pitch;
+		seq_add(&s, &n);
+	}
+	for (int k = -1; k < reps; k++) {       /* k = -1 warms up */
+		double t0 = now_ms(), t1, t2, t3;
+		if (model_encode(&md, &s, 1, NULL, z, err, sizeof err) < 0) {
+			fprintf(stderr, "bench_vae: encode: %s\n", err);
+			return 1;
+		}
+		t1 = now_ms();
+		model_decode(&md, z, 1, NULL, 0.0f, 1, out, err, sizeof err);
+		t2 = now_ms();
+		model_decode(&md, z, 8, NULL, 0.0f, 1, out, err, sizeof err);
+		t3 = now_ms();
+		if (k >= 0) {
+			t_enc[k] = t1 - t0;
+			t_dec[k] = t2 - t1;
+			t_dec8[k] = t3 - t2;
+		}
+	}
+	bw = bw_measure(threads);
+	bytes = decode_bytes_per_step(&md.vae) * md.vae.num_steps;
+	printf("{\"ckpt\": \"%s\", \"z\": %d, \"steps\": %d, \"encode_ms\": %.3f, \"decode_ms\": %.3f, "
+	    "\"decode8_ms\": %.3f, \"decode_weight_bytes\": %.0f, \"bandwidth_GBps\": %.2f, "
+	    "\"decode_bound_ms\": %.3f, \"threads\": %d}\n", argv[1], md.vae.z_dim, md.vae.num_steps,
+	    median(t_enc, reps), median(t_dec, reps), median(t_dec8, reps), bytes, bw / 1e6, bytes / bw,
+	    threads);
+	seq_fini(&s);
+	free(z);
+	free(out);
+	model_close(&md);
+	return 0;
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* nn.c: dense and LSTM forward steps; products go to OpenBLAS, or to tfjs's exact summation order. */
+#include <math.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "nn.h"
+
+/* Dimension legend: B batch rows, K input width, N output width, U units. */
+
+static enum nn_mode nn_mode = NN_FAST;
+
+void
+nn_set_mode(enum nn_mode mode)
+{
+	nn_mode = mode;
+}
+
+enum nn_mode
+nn_get_mode(void)
+{
+	return nn_mode;
+}
+
+/* tfjs CPU matMul: per output column, double sums over blocks of 48 rows folded into a float. Zero inputs
+ * are skipped (one-hot rows): a +0.0 term never changes a sum that starts at +0.0. Cost: strided reads of W,
+ * so this is for small models and tests only. */
+static void
+nn_matmul_exact(int B, int K, int N, const float *x, const float *W, float *y)
+{
+	for (int b = 0; b < B; b++) {
+		const float *xb = x + (size_t)b * K;
+		for (int j = 0; j < N; j++) {
+			float acc = 0.0f;
+			for (int k0 = 0; k0 < K; k0 += 48) {
+				int k1 = k0 + 48 < K ? k0 + 48 : K;
+				double s = 0.0;
+				for (int k = k0; k < k1; k++)
+					if (xb[k] != 0.0f)
+						s += (double)xb[k] * (double)W[(size_t)k * N + j];
+				acc = (float)((double)acc + s);
+			}
+			y[(size_t)b * N + j] = acc;
+		}
+	}
+}
+
+void
+nn_matmul(int B, int K, int N, const float *x, const float *W, float *y)
+{
+	if (nn_mode == NN_EXACT) {
+		nn_matmul_exact(B, K, N, x, W, y);
+		return;
+	}
+	if (B == 1)
+		cblas_sgemv(CblasRowMajor, CblasTrans, K, N, 1.0f, W, N, x, 1, 0.0f, y, 1);
+	else
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, N, K, 1.0f, x, K, W, N,
+		    0.0f, y, N);
+}
+
+void
+nn_dense_forward(const struct nn_dense *d, int B, const float *x, float *y)
+{
+	nn_matmul(B, d->in, d->out, x, d->kernel, y);
+	for (int b = 0; b < B; b++) {
+		float *yb = y + (size_t)b * d->out;
+		for (int j = 0; j < d->out; j++)
+			yb[j] = yb[j] + d->bias[j];
+	}
+}
+
+float
+nn_sigmoid(float x)
+{
+	return (float)(1.0 / (1.0 + exp(-(double)x)));
+}
+
+float
+nn_tanh(float x)
+{
+	return (float)tanh((double)x);
+}
+
+void
+nn_lstm_step(const struct nn_lstm *l, int B, float *xh, float *c, float *h, float *gates)
+{
+	int K = l->in, U = l->units;
+
+	for (int b = 0; b < B; b++)
+		memcpy(xh + (size_t)b * (K + U) + K, h + (size_t)b * U, sizeof(float) * U);
+	nn_matmul(B, K + U, 4 * U, xh, l->kernel, gates);
+	for (int b = 0; b < B; b++) {
+		float *g = gates + (size_t)b * 4 * U, *cb = c + (size_t)b * U, *hb = h + (size_t)b * U;
+		for (int u = 0; u < U; u++) {
+			float i = g[u] + l->bias[u];
+			float j = g[U + u] + l->bias[U + u];
+			float f = g[2 * U + u] + l->bias[2 * U + u];
+			float o = g[3 * U + u] + l->bias[3 * U + u];
+			float a = nn_sigmoid(i) * nn_tanh(j);
+			float k = cb[u] * nn_sigmoid(f + 1.0f);
+			cb[u] = a + k;
+			hb[u] = nn_tanh(cb[u]) * nn_sigmoid(o);
+		}
+	}
+}
+
+int
+nn_argmax(const float *v, int n)
+{
+	int best = 0;
+
+	for (int i = 1; i < n; i++)
+		if (v[i] > v[best])
+			best = i;
+	return best;
+}
+
+size_t
+nn_bilstm_scratch(int B, int K, int U)
+{
+	return (size_t)B * (K + 7 * U);
+}
+
+static void
+nn_lstm_direction(const struct nn_lstm *l, int dir, int B, int T, const float *x, size_t xstride,
+    float *hlast, float *hseq, float *scratch)
+{
+	int K = l->in, U = l->units;
+	float *xh = scratch, *c = xh + (size_t)B * (K + U), *h = c + (size_t)B * U, *g = h + (size_t)B * U;
+
+	memset(c, 0, sizeof(float) * B * U);
+	memset(h, 0, sizeof(float) * B * U);
+	for (int s = 0; s < T; s++) {
+		int t = dir > 0 ? s : T - 1 - s;
+		for (int b = 0; b < B; b++)
+			memcpy(xh + (size_t)b * (K + U), x + b * xstride + (size_t)t * K, sizeof(float) * K);
+		nn_lstm_step(l, B, xh, c, h, g);
+		if (hseq != NULL)
+			for (int b = 0; b < B; b++)
+				memcpy(hseq + ((size_t)b * T + t) * 2 * U + (dir > 0 ? 0 : U),
+				    h + (size_t)b * U, sizeof(float) * U);
+	}
+	for (int b = 0; b < B; b++)
+		memcpy(hlast + (size_t)b * 2 * U + (dir > 0 ? 0 : U), h + (size_t)b * U, sizeof(float) * U);
+}
+
+void
+nn_bilstm_run(const struct nn_lstm *fw, const struct nn_lstm *bw, int B, int T, const float *x,
+    size_t xstride, float *hlast, float *hseq, float *scratch)
+{
+	nn_lstm_direction(fw, 1, B, T, x, xstride, hlast, hseq, scratch);
+	nn_lstm_direction(bw, -1, B, T, x, xstride, hlast, hseq, scratch);
+}

@@ -1,0 +1,57 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# parity.sh: every synthetic architecture x weight dtype through @magenta/music (Node, tfjs CPU backend) and
+# through musicvae's model code, compared by tests/ref/compare.js: z within 1e-4 relative, identical tokens.
+# Env: PARITY_ARCHS / PARITY_DTYPES narrow the matrix; PARITY_SEED changes the random weights and inputs.
+set -u
+src=${top_srcdir:-.}
+build=${top_builddir:-.}
+ref="$src/tests/ref"
+seed=${PARITY_SEED:-1}
+
+if ! command -v node >/dev/null 2>&1 || [ ! -d "$ref/node_modules/@magenta/music" ]; then
+	echo "1..0 # SKIP node or tests/ref/node_modules missing (run scripts/install-deps)"
+	exit 0
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/parity.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+archs=${PARITY_ARCHS:-$(node "$ref/gen_ckpt.js" --list | grep -v '^mel_2bar_big$\|^mel_2bar_small$')}
+dtypes=${PARITY_DTYPES:-float32 uint8 uint16 float16}
+
+n=0
+for a in $archs; do for d in $dtypes; do n=$((n + 2)); done; done
+echo "1..$n"
+echo "# seed $seed (set PARITY_SEED to replay another)"
+
+i=0
+for a in $archs; do
+	for d in $dtypes; do
+		dir="$work/$a-$d"
+		if ! node "$ref/gen_ckpt.js" --arch "$a" --dtype "$d" --seed "$seed" --out "$dir" >"$work/log" 2>&1 ||
+		   ! node "$ref/gen_case.js" --arch "$a" --seed "$seed" --ckpt "$dir" --out "$dir/case.json" >>"$work/log" 2>&1 ||
+		   ! node "$ref/ref_run.js" "$dir/case.json" "$dir/ref.json" >>"$work/log" 2>&1; then
+			for mode in fast exact; do
+				i=$((i + 1))
+				echo "not ok $i - $a $d $mode: reference side failed"
+			done
+			sed 's/^/# /' "$work/log" | tail -n 20
+			continue
+		fi
+		for mode in fast exact; do
+			i=$((i + 1))
+			flag=; [ $mode = exact ] && flag=--exact
+			if ! "$build/tests/parity_run" "$dir/case.json" "$dir/ours-$mode.json" $flag >"$work/log" 2>&1; then
+				echo "not ok $i - $a $d $mode: parity_run failed"
+				sed 's/^/# /' "$work/log" | tail -n 20
+				continue
+			fi
+			if node "$ref/compare.js" "$dir/ref.json" "$dir/ours-$mode.json" >"$work/cmp" 2>&1; then
+				echo "ok $i - $a $d $mode"
+				grep '^# z max' "$work/cmp"
+			else
+				echo "not ok $i - $a $d $mode"
+				grep -v '^ok\|^1\.\.' "$work/cmp" | sed 's/^\([^#]\)/# \1/' | head -n 30
+			fi
+		done
+	done
+done
