@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ckpt.c: reads, fully validates and writes magenta.js checkpoint directories (config.json, manifest, shards). */
+/* ckpt.c: reads and fully validates magenta.js checkpoint directories (config.json, manifest, shards). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <limits.h>
@@ -11,14 +11,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <unistd.h>
 
 #include "ckpt.h"
 
 #define CKPT_CONFIG "config.json"
 #define CKPT_MANIFEST "weights_manifest.json"
 #define CKPT_CHUNK 4096                 /* elements decoded per read: a 16 KiB stack buffer */
-#define CKPT_SHARD_DEFAULT ((size_t)4 << 20)
 /* Doubles at or above this magnitude round to infinity as float32 (FLT_MAX + half an ulp). */
 #define CKPT_F32_OVERFLOW 0x1.ffffffp127
 
@@ -56,42 +54,24 @@ struct ckpt_stream {
 	const char *cur;        /* path of the shard being read */
 };
 
-static int ckpt_verrf(char *err, size_t errlen, const char *dir, const char *fmt, va_list ap)
+/* Fills err with "checkpoint DIR: " and the message; returns -1. */
+static int __attribute__((format(printf, 4, 5)))
+ckpt_errf(char *err, size_t errlen, const char *dir, const char *fmt, ...)
 {
+	va_list ap;
 	int k;
 
 	if (err == NULL || errlen == 0)
 		return -1;
 	k = snprintf(err, errlen, "checkpoint %s: ", dir ? dir : "?");
+	va_start(ap, fmt);
 	if (k >= 0 && (size_t)k < errlen)
 		vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
-	return -1;
-}
-
-static int ckpt_errf(char *err, size_t errlen, const char *dir, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int
-ckpt_errf(char *err, size_t errlen, const char *dir, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ckpt_verrf(err, errlen, dir, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-static int ckpt_fail(struct ckpt_load *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int
-ckpt_fail(struct ckpt_load *L, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ckpt_verrf(L->err, L->errlen, L->c->dir, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#define ckpt_fail(L, ...) ckpt_errf((L)->err, (L)->errlen, (L)->c->dir, __VA_ARGS__)
 
 /* dir/name into buf; -1 when it does not fit. */
 static int
@@ -100,6 +80,16 @@ ckpt_path(char *buf, size_t len, const char *dir, const char *name)
 	int k = snprintf(buf, len, "%s/%s", dir, name);
 
 	return (k < 0 || (size_t)k >= len) ? -1 : 0;
+}
+
+static uint32_t
+ckpt_le_get(const unsigned char *b, size_t n)
+{
+	uint32_t v = 0;
+
+	while (n-- > 0)
+		v = v << 8 | b[n];
+	return v;
 }
 
 static size_t
@@ -124,38 +114,6 @@ ckpt_f16_to_f32(uint16_t h)
 		u = sign | ((e + 112) << 23) | (m << 13);
 	memcpy(&f, &u, sizeof f);
 	return f;
-}
-
-/* Rounds the low `shift` bits of m away, to nearest, ties to even. */
-static uint32_t
-ckpt_round_shift(uint32_t m, unsigned shift)
-{
-	uint32_t q = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
-
-	if (rem > half || (rem == half && (q & 1)))
-		q++;
-	return q;
-}
-
-uint16_t
-ckpt_f32_to_f16(float f)
-{
-	uint32_t x, ax;
-	uint16_t sign;
-
-	memcpy(&x, &f, sizeof x);
-	sign = (uint16_t)((x >> 16) & 0x8000u);
-	ax = x & 0x7fffffffu;
-	if (ax >= 0x7f800000u)          /* inf stays inf; nan stays a quiet nan */
-		return (uint16_t)(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u | ((ax >> 13) & 0x3ffu) : 0));
-	if (ax >= 0x477ff000u)          /* >= 65520 rounds to inf */
-		return (uint16_t)(sign | 0x7c00u);
-	if (ax < 0x33000000u)           /* <= 2^-25 rounds to zero (2^-25 itself ties to even 0) */
-		return sign;
-	if (ax < 0x38800000u)           /* half subnormal: round(v * 2^24); may carry into the smallest normal */
-		return (uint16_t)(sign | ckpt_round_shift((ax & 0x7fffffu) | 0x800000u, 126 - (ax >> 23)));
-	/* normal: rebias the exponent by 127 - 15 and round 13 mantissa bits; a carry bumps the exponent */
-	return (uint16_t)(sign | ckpt_round_shift(ax - (112u << 23), 13));
 }
 
 /* ---- reading: JSON ------------------------------------------------------------------------ */
@@ -501,10 +459,11 @@ ckpt_alloc_data(struct ckpt_load *L)
 	size_t i, total = 0;
 	uint64_t stored = 0;
 
-	for (i = 0; i < L->ngroup; i++)
-		stored += L->group[i].bytes;    /* cannot overflow: bounded by the files' sizes... */
-	if (stored > SIZE_MAX)                  /* ...but may exceed a 32-bit size_t */
-		return ckpt_fail(L, "weights too large (%llu bytes)", (unsigned long long)stored);
+	for (i = 0; i < L->ngroup; i++) {
+		if (L->group[i].bytes > UINT64_MAX - stored || stored + L->group[i].bytes > SIZE_MAX)
+			return ckpt_fail(L, "weights too large at group %zu", i + 1);
+		stored += L->group[i].bytes;
+	}
 	c->stored_bytes = (size_t)stored;
 	for (i = 0; i < c->n; i++) {
 		if (c->t[i].count > SIZE_MAX / sizeof(float) - total)
@@ -554,7 +513,7 @@ ckpt_stream_read(struct ckpt_stream *s, unsigned char *buf, size_t n, const char
 
 /* value = (float)((double)q * scale + min): double arithmetic, one rounding, as tfjs does. */
 static float
-ckpt_dequant(unsigned q, const struct ckpt_plan *p)
+ckpt_dequant(uint32_t q, const struct ckpt_plan *p)
 {
 	double d = (double)q * p->scale + p->min;
 
@@ -566,28 +525,24 @@ ckpt_dequant(unsigned q, const struct ckpt_plan *p)
 static void
 ckpt_decode(const unsigned char *b, size_t k, enum ckpt_dtype dt, const struct ckpt_plan *p, float *out)
 {
-	size_t i;
+	size_t i, es = ckpt_elem_size(dt);
 	uint32_t u;
 
 	switch (dt) {
 	case CKPT_FLOAT32:
 		for (i = 0; i < k; i++) {
-			u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 |
-			    (uint32_t)b[4 * i + 3] << 24;
+			u = ckpt_le_get(b + 4 * i, 4);
 			memcpy(&out[i], &u, sizeof u);
 		}
 		break;
 	case CKPT_UINT8:
-		for (i = 0; i < k; i++)
-			out[i] = ckpt_dequant(b[i], p);
-		break;
 	case CKPT_UINT16:
 		for (i = 0; i < k; i++)
-			out[i] = ckpt_dequant((unsigned)b[2 * i] | (unsigned)b[2 * i + 1] << 8, p);
+			out[i] = ckpt_dequant(ckpt_le_get(b + es * i, es), p);
 		break;
 	case CKPT_FLOAT16:
 		for (i = 0; i < k; i++)
-			out[i] = ckpt_f16_to_f32((uint16_t)(b[2 * i] | b[2 * i + 1] << 8));
+			out[i] = ckpt_f16_to_f32((uint16_t)ckpt_le_get(b + 2 * i, 2));
 		break;
 	}
 }
@@ -733,237 +688,4 @@ ckpt_get(const struct ckpt *c, const char *name, int ndim, const int *dims, char
 	ckpt_fmt_shape(want, sizeof want, ndim, dims);
 	ckpt_errf(err, errlen, c->dir, "tensor '%s' has shape %s, expected %s (" CKPT_MANIFEST ")", name, have, want);
 	return NULL;
-}
-
-/* ---- writing ------------------------------------------------------------------------------ */
-
-static size_t
-ckpt_wcount(const struct ckpt_wtensor *t)
-{
-	size_t count = 1;
-	int d;
-
-	for (d = 0; d < t->ndim; d++)
-		count *= (size_t)t->shape[d];
-	return count;
-}
-
-static int
-ckpt_wcheck_one(const char *dir, const struct ckpt_wtensor *t, size_t *count, char *err, size_t errlen)
-{
-	size_t i;
-	int d;
-
-	if (t->name == NULL || *t->name == '\0')
-		return ckpt_errf(err, errlen, dir, "writing: a tensor has no name");
-	if (t->ndim < 0 || t->ndim > CKPT_MAX_DIMS)
-		return ckpt_errf(err, errlen, dir, "writing tensor '%s': %d dimensions", t->name, t->ndim);
-	for (d = 0, *count = 1; d < t->ndim; d++) {
-		if (t->shape[d] < 0 || (t->shape[d] && *count > SIZE_MAX / 4 / (size_t)t->shape[d]))
-			return ckpt_errf(err, errlen, dir, "writing tensor '%s': bad shape", t->name);
-		*count *= (size_t)t->shape[d];
-	}
-	if (*count > 0 && t->data == NULL)
-		return ckpt_errf(err, errlen, dir, "writing tensor '%s': no data", t->name);
-	for (i = 0; i < *count; i++)
-		if (!isfinite(t->data[i]))
-			return ckpt_errf(err, errlen, dir, "writing tensor '%s': non-finite value at element %zu",
-			    t->name, i);
-	return 0;
-}
-
-/* Validates the tensors as ckpt_open would and sums their stored bytes. */
-static int
-ckpt_wcheck(const char *dir, const struct ckpt_wtensor *t, size_t n, enum ckpt_dtype dt, size_t *total,
-    char *err, size_t errlen)
-{
-	size_t i, j, count = 0, es = ckpt_elem_size(dt);
-
-	if (dt != CKPT_FLOAT32 && dt != CKPT_UINT8 && dt != CKPT_UINT16 && dt != CKPT_FLOAT16)
-		return ckpt_errf(err, errlen, dir, "writing: unknown dtype %d", (int)dt);
-	for (i = 0, *total = 0; i < n; i++) {
-		if (ckpt_wcheck_one(dir, &t[i], &count, err, errlen))
-			return -1;
-		for (j = 0; j < i; j++)
-			if (strcmp(t[i].name, t[j].name) == 0)
-				return ckpt_errf(err, errlen, dir, "writing: tensor '%s' given twice", t[i].name);
-		if (count * es > SIZE_MAX - *total)
-			return ckpt_errf(err, errlen, dir, "writing: weights too large at tensor '%s'", t[i].name);
-		*total += count * es;
-	}
-	return 0;
-}
-
-/* tfjs's affine quantizer: min = min(v), scale = (max - min) / (2^bits - 1) (1.0 when max == min),
- * q = round-half-even((v - min) / scale), clamped. Returns the stored bytes, little-endian. */
-static void
-ckpt_quantize(const float *v, size_t n, int bits, unsigned char *out, double *scale, double *min)
-{
-	double lo = n ? v[0] : 0.0, hi = lo, qmax = (double)((1u << bits) - 1), q;
-	size_t i;
-
-	for (i = 1; i < n; i++) {
-		lo = v[i] < lo ? v[i] : lo;
-		hi = v[i] > hi ? v[i] : hi;
-	}
-	*min = lo;
-	*scale = hi > lo ? (hi - lo) / qmax : 1.0;
-	for (i = 0; i < n; i++) {
-		q = nearbyint(((double)v[i] - lo) / *scale);
-		q = q < 0 ? 0 : q > qmax ? qmax : q;
-		if (bits == 8) {
-			out[i] = (unsigned char)q;
-		} else {
-			out[2 * i] = (unsigned char)((unsigned)q & 0xff);
-			out[2 * i + 1] = (unsigned char)((unsigned)q >> 8);
-		}
-	}
-}
-
-/* Encodes one tensor's bytes into out and returns its manifest entry (NULL when out of memory). */
-static json_t *
-ckpt_wencode(const struct ckpt_wtensor *t, enum ckpt_dtype dt, unsigned char *out)
-{
-	size_t i, n = ckpt_wcount(t);
-	json_t *shape = json_array(), *q = NULL;
-	double scale, min;
-	uint32_t u;
-	uint16_t h;
-	int d;
-
-	for (d = 0; shape && d < t->ndim; d++)
-		json_array_append_new(shape, json_integer(t->shape[d]));
-	if (dt == CKPT_FLOAT32) {
-		for (i = 0; i < n; i++) {
-			memcpy(&u, &t->data[i], sizeof u);
-			out[4 * i] = (unsigned char)u, out[4 * i + 1] = (unsigned char)(u >> 8);
-			out[4 * i + 2] = (unsigned char)(u >> 16), out[4 * i + 3] = (unsigned char)(u >> 24);
-		}
-	} else if (dt == CKPT_FLOAT16) {
-		for (i = 0; i < n; i++) {
-			h = ckpt_f32_to_f16(t->data[i]);
-			out[2 * i] = (unsigned char)h, out[2 * i + 1] = (unsigned char)(h >> 8);
-		}
-		q = json_pack("{s:s}", "dtype", "float16");
-	} else {
-		ckpt_quantize(t->data, n, dt == CKPT_UINT8 ? 8 : 16, out, &scale, &min);
-		q = json_pack("{s:s, s:f, s:f}", "dtype", dt == CKPT_UINT8 ? "uint8" : "uint16", "scale", scale,
-		    "min", min);
-	}
-	if (q)
-		return json_pack("{s:s, s:o, s:s, s:o}", "name", t->name, "shape", shape, "dtype", "float32",
-		    "quantization", q);
-	if (dt == CKPT_FLOAT32)
-		return json_pack("{s:s, s:o, s:s}", "name", t->name, "shape", shape, "dtype", "float32");
-	json_decref(shape);
-	return NULL;
-}
-
-/* Writes dir/name.tmp then renames it over dir/name. */
-static int
-ckpt_write_file(const char *dir, const char *name, const void *data, size_t len, char *err, size_t errlen)
-{
-	char path[PATH_MAX], tmp[PATH_MAX];
-	FILE *f;
-	int ok, e;
-
-	if (ckpt_path(path, sizeof path, dir, name) || ckpt_path(tmp, sizeof tmp - 4, dir, name))
-		return ckpt_errf(err, errlen, dir, "writing %s: path too long", name);
-	strcat(tmp, ".tmp");
-	if ((f = fopen(tmp, "wb")) == NULL)
-		return ckpt_errf(err, errlen, dir, "cannot create %s.tmp: %s", name, strerror(errno));
-	ok = fwrite(data, 1, len, f) == len;
-	e = errno;
-	if (fclose(f) != 0 && ok) {
-		ok = 0;
-		e = errno;
-	}
-	if (ok && rename(tmp, path) != 0) {
-		ok = 0;
-		e = errno;
-	}
-	if (!ok) {
-		unlink(tmp);
-		return ckpt_errf(err, errlen, dir, "writing %s: %s", name, strerror(e));
-	}
-	return 0;
-}
-
-/* Cuts buf into files of shard_bytes regardless of tensor boundaries, as tfjs does; returns their names. */
-static json_t *
-ckpt_write_shards(const char *dir, const unsigned char *buf, size_t total, size_t shard_bytes, char *err,
-    size_t errlen)
-{
-	size_t i, off, nsh = total ? (total - 1) / shard_bytes + 1 : 1;
-	json_t *paths = json_array();
-	char name[64];
-
-	for (i = 0; paths && i < nsh; i++) {
-		off = i * shard_bytes;
-		snprintf(name, sizeof name, "group1-shard%zuof%zu", i + 1, nsh);
-		if (ckpt_write_file(dir, name, buf + off, total - off < shard_bytes ? total - off : shard_bytes,
-		    err, errlen) || json_array_append_new(paths, json_string(name))) {
-			json_decref(paths);
-			return NULL;
-		}
-	}
-	if (paths == NULL)
-		ckpt_errf(err, errlen, dir, "writing: out of memory");
-	return paths;
-}
-
-/* Shards, then config.json, then weights_manifest.json last, so a complete manifest means complete shards. */
-static int
-ckpt_write_all(const char *dir, const char *config_json, json_t *weights, const unsigned char *buf,
-    size_t total, size_t shard_bytes, char *err, size_t errlen)
-{
-	json_t *paths, *manifest;
-	char *text;
-	int r;
-
-	if ((paths = ckpt_write_shards(dir, buf, total, shard_bytes, err, errlen)) == NULL)
-		return -1;
-	manifest = json_pack("[{s:o, s:O}]", "paths", paths, "weights", weights);
-	text = manifest ? json_dumps(manifest, JSON_INDENT(1)) : NULL;
-	json_decref(manifest);
-	if (text == NULL)
-		return ckpt_errf(err, errlen, dir, "writing " CKPT_MANIFEST ": out of memory");
-	r = ckpt_write_file(dir, CKPT_CONFIG, config_json, strlen(config_json), err, errlen);
-	if (r == 0)
-		r = ckpt_write_file(dir, CKPT_MANIFEST, text, strlen(text), err, errlen);
-	free(text);
-	return r;
-}
-
-int
-ckpt_write(const char *dir, const char *config_json, const struct ckpt_wtensor *t, size_t n,
-    enum ckpt_dtype dtype, size_t shard_bytes, char *err, size_t errlen)
-{
-	size_t i, total = 0, off = 0;
-	unsigned char *buf = NULL;
-	json_t *weights = NULL, *w;
-	int r = -1;
-
-	if (config_json == NULL)
-		return ckpt_errf(err, errlen, dir, "writing: no config.json text");
-	if (ckpt_wcheck(dir, t, n, dtype, &total, err, errlen))
-		return -1;
-	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-		return ckpt_errf(err, errlen, dir, "cannot create the directory: %s", strerror(errno));
-	if ((buf = malloc(total + 1)) == NULL || (weights = json_array()) == NULL)
-		goto oom;
-	for (i = 0; i < n; i++) {
-		if ((w = ckpt_wencode(&t[i], dtype, buf + off)) == NULL || json_array_append_new(weights, w))
-			goto oom;
-		off += ckpt_wcount(&t[i]) * ckpt_elem_size(dtype);
-	}
-	r = ckpt_write_all(dir, config_json, weights, buf, total, shard_bytes ? shard_bytes : CKPT_SHARD_DEFAULT,
-	    err, errlen);
-	goto out;
-oom:
-	ckpt_errf(err, errlen, dir, "writing: out of memory");
-out:
-	json_decref(weights);
-	free(buf);
-	return r;
 }

@@ -191,7 +191,6 @@ static int
 cli_controls(struct cli *c)
 {
 	const struct vae *m = &c->md.vae;
-	struct ctrl_spec spec;
 	char buf[1024], *chords[CLI_MAX_CHORDS], *save = NULL, err[512];
 	int n = 0;
 
@@ -200,16 +199,12 @@ cli_controls(struct cli *c)
 			log_warnx("this model takes no chords or key: --chords/--key ignored");
 		return 0;
 	}
-	if (ctrl_from_json(&spec, m->ck.config, err, sizeof err) < 0) {
-		log_errx("%s", err);
-		return -1;
-	}
 	snprintf(buf, sizeof buf, "%s", c->o->chords ? c->o->chords : "");
 	for (char *t = strtok_r(buf, " ,|", &save); t && n < CLI_MAX_CHORDS; t = strtok_r(NULL, " ,|", &save))
 		chords[n++] = t;
 	c->ctrl = calloc((size_t)c->T * m->ctrl_depth, sizeof(float));
 	if (c->ctrl == NULL ||
-	    ctrl_build(&spec, c->T, (const char *const *)chords, n, c->o->key, NULL, c->ctrl, err,
+	    ctrl_build(&m->ctrl, c->T, (const char *const *)chords, n, c->o->key, NULL, c->ctrl, err,
 	    sizeof err) < 0) {
 		log_errx("controls: %s", c->ctrl ? err : "out of memory");
 		return -1;

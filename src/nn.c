@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* nn.c: dense and LSTM forward steps; products go to OpenBLAS, or to tfjs's exact summation order. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
@@ -10,6 +11,8 @@
 /* Dimension legend: B batch rows, K input width, N output width, U units. */
 
 static enum nn_mode nn_mode = NN_FAST;
+static int nn_threads = 1;
+static int nn_threads_set;
 
 void
 nn_set_mode(enum nn_mode mode)
@@ -23,25 +26,57 @@ nn_get_mode(void)
 	return nn_mode;
 }
 
-/* tfjs CPU matMul: per output column, double sums over blocks of 48 rows folded into a float. Zero inputs
- * are skipped (one-hot rows): a +0.0 term never changes a sum that starts at +0.0. Cost: strided reads of W,
- * so this is for small models and tests only. */
+void
+nn_set_threads(int n)
+{
+	nn_threads = n < 1 ? 1 : n;
+	nn_threads_set = 1;
+	openblas_set_num_threads(nn_threads);
+}
+
+int
+nn_get_threads(void)
+{
+	return nn_threads;
+}
+
+/* tfjs CPU matMul: per output column, double sums over blocks of 48 rows folded into a float. Rows of W are
+ * walked in order with one double accumulator per column, which keeps every column's summation order while
+ * reading W contiguously. Zero inputs are skipped (one-hot rows): a +0.0 term never changes a sum that starts
+ * at +0.0. The accumulators live in a per-thread buffer that grows on first use, so exact mode allocates
+ * once per thread and width; it is for parity checks, not for the real-time path. */
 static void
 nn_matmul_exact(int B, int K, int N, const float *x, const float *W, float *y)
 {
+	static _Thread_local double *s;
+	static _Thread_local int cap;
+
+	if (N > cap) {
+		double *p = realloc(s, sizeof(double) * N);
+		if (p == NULL)
+			abort();
+		s = p;
+		cap = N;
+	}
 	for (int b = 0; b < B; b++) {
 		const float *xb = x + (size_t)b * K;
-		for (int j = 0; j < N; j++) {
-			float acc = 0.0f;
-			for (int k0 = 0; k0 < K; k0 += 48) {
-				int k1 = k0 + 48 < K ? k0 + 48 : K;
-				double s = 0.0;
-				for (int k = k0; k < k1; k++)
-					if (xb[k] != 0.0f)
-						s += (double)xb[k] * (double)W[(size_t)k * N + j];
-				acc = (float)((double)acc + s);
+		float *yb = y + (size_t)b * N;
+		for (int j = 0; j < N; j++)
+			yb[j] = 0.0f;
+		for (int k0 = 0; k0 < K; k0 += 48) {
+			int k1 = k0 + 48 < K ? k0 + 48 : K;
+			for (int j = 0; j < N; j++)
+				s[j] = 0.0;
+			for (int k = k0; k < k1; k++) {
+				const float *w = W + (size_t)k * N;
+				double xk = xb[k];
+				if (xb[k] == 0.0f)
+					continue;
+				for (int j = 0; j < N; j++)
+					s[j] += xk * (double)w[j];
 			}
-			y[(size_t)b * N + j] = acc;
+			for (int j = 0; j < N; j++)
+				yb[j] = (float)((double)yb[j] + s[j]);
 		}
 	}
 }
@@ -53,6 +88,8 @@ nn_matmul(int B, int K, int N, const float *x, const float *W, float *y)
 		nn_matmul_exact(B, K, N, x, W, y);
 		return;
 	}
+	if (!nn_threads_set)
+		nn_set_threads(nn_threads);
 	if (B == 1)
 		cblas_sgemv(CblasRowMajor, CblasTrans, K, N, 1.0f, W, N, x, 1, 0.0f, y, 1);
 	else

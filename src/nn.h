@@ -30,6 +30,11 @@ enum nn_mode {
 void nn_set_mode(enum nn_mode mode);
 enum nn_mode nn_get_mode(void);
 
+/* Threads OpenBLAS may use (default 1: one core decodes while the other serves audio, and OpenBLAS's threaded
+ * level-3 path allocates per call). Takes effect at once, process-wide. */
+void nn_set_threads(int n);
+int nn_get_threads(void);
+
 /* y[B, N] = x[B, K] . W[K, N] (no bias). */
 void nn_matmul(int B, int K, int N, const float *x, const float *W, float *y);
 /* y[B, out] = x[B, in] . kernel + bias, bias added after the product as tfjs does. */

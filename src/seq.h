@@ -45,7 +45,8 @@ int seq_copy(struct seq *dst, const struct seq *src);
  * unchanged, on negative or non-finite times, positions past SEQ_MAX_STEPS, steps_per_quarter < 1 or qpm <= 0. */
 int seq_quantize(struct seq *s, int steps_per_quarter);
 /* Replaces s's contents with a NoteSequence in magenta's JSON form (JSON.stringify of the protobuf message or of
- * a plain object: int64 fields may be strings, defaults may be absent). err names the note index and field. */
+ * a plain object: int64 fields may be strings, defaults may be absent). err names the note index and field;
+ * on error s is left empty. */
 int seq_from_json(struct seq *s, const json_t *ns, char *err, size_t errlen);
 /* New NoteSequence JSON object (same field names, integers as JSON numbers); NULL when out of memory. */
 json_t *seq_to_json(const struct seq *s);

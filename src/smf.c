@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* smf.c: Standard MIDI File reader: chunks, events and the tempo map into a note sequence (writer: smf_write.c). */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -42,6 +43,7 @@ struct smf_rd {
 	uint64_t tick;
 	uint8_t status;         /* running status, 0 = none */
 	int32_t open[16][128];  /* index into notes of the sounding note, or SMF_NO_NOTE */
+	size_t n_open;          /* sounding notes, so that a track without any costs nothing to close */
 	uint8_t prog[16];
 	struct smf_raw *notes;  /* [n] */
 	size_t n, cap;
@@ -128,6 +130,7 @@ smf_note_close(struct smf_rd *rd, int ch, int pitch)
 		return;
 	rd->notes[i].off = rd->tick;
 	rd->open[ch][pitch] = SMF_NO_NOTE;
+	rd->n_open--;
 }
 
 static int
@@ -155,13 +158,14 @@ smf_note_open(struct smf_rd *rd, int ch, int pitch, int vel, size_t at)
 	r->vel = (uint8_t)vel;
 	r->prog = rd->prog[ch];
 	rd->open[ch][pitch] = (int32_t)rd->n++;
+	rd->n_open++;
 	return 0;
 }
 
 static void
 smf_close_all(struct smf_rd *rd)
 {
-	for (int ch = 0; ch < 16; ch++)
+	for (int ch = 0; ch < 16 && rd->n_open > 0; ch++)
 		for (int p = 0; p < 128; p++)
 			smf_note_close(rd, ch, p);
 }
@@ -306,7 +310,6 @@ smf_track(struct smf_rd *rd, size_t body, uint32_t len)
 	rd->end = body + len;
 	rd->tick = 0;
 	rd->status = 0;
-	memset(rd->open, 0xff, sizeof rd->open);        /* SMF_NO_NOTE */
 	memset(rd->prog, 0, sizeof rd->prog);
 	while (r == 0 && rd->pos < rd->end)
 		r = smf_event(rd);
@@ -467,8 +470,8 @@ smf_note_to_seq(struct smf_rd *rd, const struct smf_raw *r, struct seq *out)
 	if (end <= start)
 		end = start + 1;
 	if (end > SEQ_MAX_STEPS)
-		return smf_fail(rd, SMF_NOWHERE, "a note at tick %llu lies beyond %d steps",
-		    (unsigned long long)r->on, SEQ_MAX_STEPS);
+		return smf_fail(rd, SMF_NOWHERE, "a note ending at tick %llu lies beyond %d steps",
+		    (unsigned long long)r->off, SEQ_MAX_STEPS);
 	memset(&n, 0, sizeof n);
 	n.pitch = r->pitch;
 	n.velocity = r->vel;
@@ -491,11 +494,13 @@ smf_build(struct smf_rd *rd, struct seq *out)
 {
 	uint64_t last = 0;
 
-	qsort(rd->tempos, rd->nt, sizeof *rd->tempos, smf_cmp_tempo);
+	if (rd->nt > 0)
+		qsort(rd->tempos, rd->nt, sizeof *rd->tempos, smf_cmp_tempo);
 	out->qpm = smf_first_qpm(rd);
 	if (smf_tempo_map(rd) == -1)
 		return -1;
-	qsort(rd->notes, rd->n, sizeof *rd->notes, smf_cmp_raw);
+	if (rd->n > 0)
+		qsort(rd->notes, rd->n, sizeof *rd->notes, smf_cmp_raw);
 	seq_clear(out);
 	out->steps_per_quarter = SMF_READ_STEPS_PER_QUARTER;
 	out->total_steps = 0;
@@ -518,8 +523,8 @@ int
 smf_read_mem(const unsigned char *buf, size_t len, const char *name, struct seq *out, char *err, size_t errlen)
 {
 	struct smf_rd *rd;
-	unsigned ntracks;
-	size_t pos;
+	unsigned ntracks = 0;
+	size_t pos = 0;
 	int r = -1;
 
 	if (err != NULL && errlen > 0)
@@ -530,6 +535,7 @@ smf_read_mem(const unsigned char *buf, size_t len, const char *name, struct seq 
 		return -1;
 	}
 	*rd = (struct smf_rd){ .buf = buf, .len = len, .name = name, .err = err, .errlen = errlen };
+	memset(rd->open, 0xff, sizeof rd->open);        /* SMF_NO_NOTE; each track's smf_close_all restores it */
 	if (len > SMF_MAX_BYTES)
 		smf_fail(rd, 0, "file of %zu bytes is larger than the limit of %u", len, SMF_MAX_BYTES);
 	else if (smf_header(rd, &ntracks, &pos) == 0 && smf_chunks(rd, ntracks, pos) == 0)

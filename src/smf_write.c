@@ -241,8 +241,9 @@ smf_group_events(const struct smf_wnote *w, size_t n, struct smf_wev *ev)
 			off = w[i + 1].on;
 		if (off <= w[i].on)
 			continue;
-		ev[k++] = (struct smf_wev){ w[i].on, 1, w[i].pitch, w[i].vel, w[i].prog, k };
-		ev[k++] = (struct smf_wev){ off, 0, w[i].pitch, 0, 0, k };
+		ev[k] = (struct smf_wev){ w[i].on, 1, w[i].pitch, w[i].vel, w[i].prog, k };
+		ev[k + 1] = (struct smf_wev){ off, 0, w[i].pitch, 0, 0, k + 1 };
+		k += 2;
 	}
 	qsort(ev, k, sizeof *ev, smf_cmp_wev);
 	return k;

@@ -273,52 +273,11 @@ vae_get_decoders(struct vae *m, char *err, size_t len)
 	return 0;
 }
 
-/* Control columns config.json promises: chord encoding + key one-hot + extra controls. */
-static int
-vae_config_ctrl_depth(const struct vae *m, char *err, size_t len)
-{
-	const json_t *cfg = m->ck.config, *ce, *extra, *it;
-	int depth = 0;
-	size_t i;
-
-	ce = json_object_get(cfg, "chordEncoder");
-	if (ce != NULL && !json_is_null(ce)) {
-		const char *s = json_string_value(ce);
-		if (s != NULL && strcmp(s, "MajorMinorChordEncoder") == 0)
-			depth += 25;
-		else if (s != NULL && strcmp(s, "TriadChordEncoder") == 0)
-			depth += 49;
-		else if (s != NULL && strcmp(s, "PitchChordEncoder") == 0)
-			depth += 37;
-		else {
-			snprintf(err, len, "%s/config.json: chordEncoder: unknown encoder (expected "
-			    "MajorMinorChordEncoder, TriadChordEncoder or PitchChordEncoder)", m->ck.dir);
-			return -1;
-		}
-	}
-	if (json_is_true(json_object_get(cfg, "conditionOnKey")))
-		depth += 12;
-	extra = json_object_get(cfg, "extraControls");
-	if (extra != NULL && !json_is_array(extra)) {
-		snprintf(err, len, "%s/config.json: extraControls: expected an array", m->ck.dir);
-		return -1;
-	}
-	json_array_foreach(extra, i, it) {
-		json_t *d = json_object_get(it, "depth");
-		if (!json_is_integer(d) || json_integer_value(d) <= 0 || json_integer_value(d) > 4096) {
-			snprintf(err, len, "%s/config.json: extraControls[%zu].depth: expected a positive "
-			    "integer", m->ck.dir, i);
-			return -1;
-		}
-		depth += (int)json_integer_value(d);
-	}
-	return depth;
-}
-
 int
 vae_load(struct vae *m, const char *dir, char *err, size_t len)
 {
 	const json_t *dc;
+	char why[512];
 	int want_ctrl;
 
 	memset(m, 0, sizeof *m);
@@ -339,8 +298,11 @@ vae_load(struct vae *m, const char *dir, char *err, size_t len)
 	m->seg_len = m->num_steps / m->num_segments;
 	if (vae_get_encoder(m, err, len) < 0 || vae_get_decoders(m, err, len) < 0)
 		goto fail;
-	if ((want_ctrl = vae_config_ctrl_depth(m, err, len)) < 0)
+	if (ctrl_from_json(&m->ctrl, m->ck.config, why, sizeof why) < 0) {
+		snprintf(err, len, "%s/config.json: %s", dir, why);
 		goto fail;
+	}
+	want_ctrl = ctrl_depth(&m->ctrl);
 	if (want_ctrl != m->ctrl_depth) {
 		snprintf(err, len, "checkpoint %s: the encoder takes %d control columns per step but "
 		    "config.json's chordEncoder/conditionOnKey/extraControls make %d", dir, m->ctrl_depth,

@@ -7,6 +7,7 @@
 
 #include "ckpt.h"
 #include "codec.h"
+#include "ctrl.h"
 #include "nn.h"
 
 #define VAE_MAX_LAYERS 4
@@ -43,6 +44,7 @@ struct vae_core {
 struct vae {
 	struct ckpt ck;
 	struct codec codec;
+	struct ctrl_spec ctrl;  /* what config.json says the control columns are */
 	int ctrl_depth;         /* C: raw control columns per step (0 = none) */
 	int z_dim;              /* Z */
 	int num_steps;          /* T */

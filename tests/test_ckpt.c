@@ -395,6 +395,9 @@ test_write_errors(void)
 	ok(ckpt_write(d, CONFIG, w + 1, 1, CKPT_FLOAT32, 0, err, sizeof err) == 0 &&
 	    ckpt_write(d, CONFIG, (struct ckpt_wtensor[]){ w[1], w[1] }, 2, CKPT_FLOAT32, 0, err, sizeof err) == -1 &&
 	    has(err, "'x'", "twice"), "ckpt_write rejects a duplicate name");
+	ok(ckpt_write(d, CONFIG, (struct ckpt_wtensor[]){ { "big", 1, { 1 }, (float[]){ 70000.0f } } }, 1,
+	    CKPT_FLOAT16, 0, err, sizeof err) == -1 && has(err, "'big'", "float16"),
+	    "ckpt_write rejects a value too large for float16");
 }
 
 int
@@ -402,7 +405,7 @@ main(int argc, char **argv)
 {
 	rng_state = argc > 1 ? strtoull(argv[1], NULL, 0) : 20240601;
 	verbose = getenv("CKPT_TEST_VERBOSE") != NULL;
-	plan(64);
+	plan(65);
 	diag("seed %llu (pass it as argv[1] to replay)", (unsigned long long)rng_state);
 	strcpy(root, "/tmp/test_ckpt-XXXXXX");
 	if (mkdtemp(root) == NULL) {
