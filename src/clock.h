@@ -63,8 +63,7 @@ struct clock {
 	/* transport (both modes) */
 	int running;                    /* between Start/Continue and Stop */
 	int awaiting;                   /* external: the next 0xF8 is tick `next_tick` (after Start/Continue) */
-	int64_t next_tick;              /* index of the next tick (24 ppqn since Start) */
-	int64_t spp_tick;               /* external: tick set by SPP while stopped, -1 if none */
+	int64_t next_tick;              /* index of the next tick (24 ppqn since Start); SPP sets it while stopped */
 
 	/* external: second-order DLL over tick times, in frames (Adriaensen, "Using a DLL to filter time") */
 	int64_t dll_n;                  /* ticks seen since the DLL was (re)started */
@@ -76,7 +75,7 @@ struct clock {
 	double bpm;                     /* internal tempo */
 	uint64_t origin;                /* frame of tick k0 */
 	int64_t k0;                     /* tick index at origin */
-	uint64_t last_tick_frame;       /* frame of the tick before next_tick, for re-anchoring */
+	uint64_t stop_frame;            /* internal: a Stop is pending at this frame (CLOCK_NO_FRAME if none) */
 
 	struct clock_event queue[CLOCK_QUEUE_LEN]; /* FIFO in frame order */
 	int q_head, q_len;

@@ -137,11 +137,29 @@ ctrl_check(const struct ctrl_spec *spec, int num_steps, int n_chords, int key, c
 	return 0;
 }
 
+/*
+ * tf.concat2d gives the result the FIRST tensor's dtype: when that is an int32 one-hot (MajorMinor/Triad chords,
+ * PitchChordEncoder's progressions of N.C. only, or the key without chords) magenta.js truncates the extra
+ * controls towards zero. Mirrored here so encoder and decoder see what magenta.js feeds them.
+ */
+static int
+ctrl_int32(const struct ctrl_spec *spec, const char *const *chords, int n_chords)
+{
+	if (spec->chords == CTRL_CHORDS_PITCH) {
+		for (int i = 0; i < n_chords; i++)
+			if (strcmp(chords[i], CTRL_NO_CHORD) != 0)
+				return 0;
+		return 1;
+	}
+	return spec->chords != CTRL_CHORDS_NONE || spec->condition_on_key;
+}
+
 int
 ctrl_build(const struct ctrl_spec *spec, int num_steps, const char *const *chords, int n_chords, int key,
     const float *extra, float *out, char *err, size_t errlen)
 {
 	int C = ctrl_depth(spec), CD = ctrl_chord_depth(spec->chords), E = ctrl_extra_depth(spec);
+	int trunc = ctrl_int32(spec, chords, n_chords);
 	float scratch[64];
 
 	if (ctrl_check(spec, num_steps, n_chords, key, extra, err, errlen) < 0)
@@ -158,9 +176,10 @@ ctrl_build(const struct ctrl_spec *spec, int num_steps, const char *const *chord
 			    errlen);
 		if (spec->condition_on_key)
 			row[CD + key] = 1;
-		if (E > 0)
-			memcpy(row + CD + (spec->condition_on_key ? CTRL_KEYS : 0), extra + (size_t)s * E,
-			    (size_t)E * sizeof *row);
+		for (int j = 0; j < E; j++) {
+			float v = extra[(size_t)s * E + j];
+			row[CD + (spec->condition_on_key ? CTRL_KEYS : 0) + j] = trunc ? truncf(v) : v;
+		}
 	}
 	return 0;
 }

@@ -135,7 +135,7 @@ vae_get_encoder(struct vae *m, char *err, size_t len)
 	}
 	m->ctrl_depth = m->enc[0].fw.in - m->codec.in_depth;
 	if (m->ctrl_depth < 0) {
-		snprintf(err, len, "checkpoint %s: the encoder takes %d input columns but the %s converter "
+		snprintf(err, len, "checkpoint %s: the encoder takes %d input columns but config.json's %s "
 		    "makes %d", m->ck.dir, m->enc[0].fw.in, codec_name(&m->codec), m->codec.in_depth);
 		return -1;
 	}
@@ -181,8 +181,8 @@ vae_get_core(struct vae *m, const char *P, int split, int emb, struct vae_core *
 		return -1;
 	}
 	if (c->depth != want) {
-		snprintf(err, len, "checkpoint %s: decoder '%s' outputs %d columns but the %s converter in "
-		    "config.json needs %d", m->ck.dir, P, c->depth, codec_name(&m->codec), want);
+		snprintf(err, len, "checkpoint %s: decoder '%s' outputs %d columns but config.json's %s needs "
+		    "%d", m->ck.dir, P, c->depth, codec_name(&m->codec), want);
 		return -1;
 	}
 	c->ctrl = m->has_pre ? 2 * m->pre.fw.units : m->ctrl_depth;
@@ -290,11 +290,7 @@ vae_load(struct vae *m, const char *dir, char *err, size_t len)
 	m->num_steps = m->codec.num_steps;
 	m->num_segments = m->codec.num_segments > 0 ? m->codec.num_segments : 1;
 	m->hier_enc = m->codec.num_segments > 0;
-	if (m->num_steps % m->num_segments != 0) {
-		snprintf(err, len, "%s/config.json: dataConverter.args: numSteps %d is not a multiple of "
-		    "numSegments %d", dir, m->num_steps, m->num_segments);
-		goto fail;
-	}
+	/* codec_from_json has checked that the segments divide the steps. */
 	m->seg_len = m->num_steps / m->num_segments;
 	if (vae_get_encoder(m, err, len) < 0 || vae_get_decoders(m, err, len) < 0)
 		goto fail;

@@ -11,6 +11,10 @@
 #include "ckpt.h"
 #include "rng.h"
 
+/* Test hooks: leave out the tensor called mk_omit, give mk_grow one row more, add mk_extra (a copy of the
+ * first tensor under that name), and use mk_config instead of the generated config.json. */
+static const char *mk_omit, *mk_grow, *mk_extra, *mk_config;
+
 struct mk {
 	struct ckpt_wtensor t[64];
 	float *buf[64];
@@ -26,6 +30,16 @@ mk_add(struct mk *m, const char *name, int rows, int cols, float scale)
 	float *v = malloc(sizeof(float) * cnt);
 
 	strcpy(nm, name);
+	if (mk_omit != NULL && strcmp(name, mk_omit) == 0) {
+		free(nm);
+		free(v);
+		return;
+	}
+	if (mk_grow != NULL && strcmp(name, mk_grow) == 0) {
+		rows++;
+		cnt += cols ? cols : 1;
+		v = realloc(v, sizeof(float) * cnt);
+	}
 	for (size_t i = 0; i < cnt; i++)
 		v[i] = (float)((rng_uniform(&m->r) * 2.0 - 1.0) * scale);
 	m->t[m->n].name = nm;
@@ -100,7 +114,12 @@ mkmodel(const char *dir, const char *kind, uint64_t seed, char *err, size_t len)
 	mk_dense(&m, p, hier ? Uc : Z, 2 * L * Ud, 0.5f);
 	snprintf(p, sizeof p, "%sdecoder/output_projection/", hier ? "core_decoder/" : "");
 	mk_dense(&m, p, Ud, D, 1.0f);
-	rc = ckpt_write(dir, cfg, m.t, m.n, CKPT_FLOAT32, 0, err, len);
+	if (mk_extra != NULL) {
+		m.t[m.n] = m.t[0];
+		m.t[m.n].name = strcpy(malloc(strlen(mk_extra) + 1), mk_extra);
+		m.buf[m.n++] = NULL;
+	}
+	rc = ckpt_write(dir, mk_config ? mk_config : cfg, m.t, m.n, CKPT_FLOAT32, 0, err, len);
 	for (size_t i = 0; i < m.n; i++) {
 		free((void *)m.t[i].name);
 		free(m.buf[i]);
