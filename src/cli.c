@@ -290,16 +290,6 @@ cli_print_voice(const struct seq *s, int inst, int T)
 	puts("|");
 }
 
-static int
-cli_drum_class(const struct codec *cd, int pitch)
-{
-	for (int k = 0; k < CODEC_DRUM_CLASSES; k++)
-		for (int j = 0; j < cd->n_class_pitches[k]; j++)
-			if (cd->pitch_classes[k][j] == pitch)
-				return k;
-	return -1;
-}
-
 static void
 cli_print_drums(const struct codec *cd, const struct seq *s, int T)
 {
@@ -309,7 +299,7 @@ cli_print_drums(const struct codec *cd, const struct seq *s, int T)
 			char mark = t % 4 == 0 ? ':' : '.';
 			for (size_t i = 0; i < s->n; i++)
 				if (s->notes[i].is_drum && s->notes[i].start == t &&
-				    cli_drum_class(cd, s->notes[i].pitch) == k)
+				    cd->class_of[s->notes[i].pitch & 127] == k)
 					mark = 'x';
 			printf("%s%c", t % 16 == 0 ? "|" : "", mark);
 		}

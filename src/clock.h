@@ -67,6 +67,7 @@ struct clock {
 
 	/* external: second-order DLL over tick times, in frames (Adriaensen, "Using a DLL to filter time") */
 	int64_t dll_n;                  /* ticks seen since the DLL was (re)started */
+	int dll_jump;                   /* a transport message came: re-phase on the next tick, keep the period */
 	double dll_t0;                  /* frame of the last tick */
 	double dll_t1;                  /* predicted frame of the next tick */
 	double dll_e2;                  /* filtered tick period, frames (0 = unknown) */
@@ -76,6 +77,7 @@ struct clock {
 	uint64_t origin;                /* frame of tick k0 */
 	int64_t k0;                     /* tick index at origin */
 	uint64_t stop_frame;            /* internal: a Stop is pending at this frame (CLOCK_NO_FRAME if none) */
+	int gen_half;                   /* internal: tick next_tick's 0xF8 went out, its step did not fit yet */
 
 	struct clock_event queue[CLOCK_QUEUE_LEN]; /* FIFO in frame order */
 	int q_head, q_len;

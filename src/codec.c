@@ -360,7 +360,7 @@ codec_from_json(struct codec *c, const json_t *dc, char *err, size_t errlen)
 		return -1;
 	if (codec_json_int(args, w, "numSteps", 1, CODEC_MAX_STEPS, CODEC_REQUIRED, &c->num_steps, err,
 	    errlen) < 0 ||
-	    codec_json_int(args, w, "numSegments", 1, CODEC_MAX_STEPS, 0, &c->num_segments, err, errlen) < 0)
+	    codec_json_int(args, w, "numSegments", 0, CODEC_MAX_STEPS, 0, &c->num_segments, err, errlen) < 0)
 		return -1;
 	if (c->num_segments > 0 && c->num_steps % c->num_segments != 0)
 		return codec_fail(err, errlen, "%s.numSegments: %d does not divide numSteps %d", w,

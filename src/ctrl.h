@@ -40,7 +40,10 @@ int ctrl_chord_encode(enum ctrl_chord_encoder enc, const char *symbol, float *ro
 /*
  * out [num_steps, ctrl_depth] = per step: encoding of chord floor(s * n_chords / num_steps) | one-hot of key
  * (0 = C .. 11 = B; -1 = none) | extra [num_steps, sum of extra depths] (NULL when the spec has none).
- * The arguments must match the spec as magenta.js's checkControlArgs demands. Returns 0 or -1 with err.
+ * The arguments must match the spec as magenta.js's checkControlArgs demands. As in magenta.js, extra controls
+ * are truncated to integers when the first block is an int32 one-hot (see ctrl.c). Unlike magenta.js, a
+ * PitchChordEncoder progression may mix "N.C." with chords (magenta.js fails on a dtype mismatch in tf.stack).
+ * Returns 0 or -1 with err.
  */
 int ctrl_build(const struct ctrl_spec *spec, int num_steps, const char *const *chords, int n_chords, int key,
     const float *extra, float *out, char *err, size_t errlen);

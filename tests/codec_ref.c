@@ -279,7 +279,10 @@ ref_control_one(const json_t *tc, size_t idx, struct ref_group *g)
 			extra[i] = (float)json_number_value(json_array_get(je, i));
 		rc = ctrl_build(&spec, T, chords, n, key, extra, out, err, sizeof err);
 	}
-	if (want_err != NULL) {
+	if (want_err != NULL && strstr(want_err, "matching dtypes") != NULL) {
+		if (rc < 0)     /* magenta.js cannot stack PitchChordEncoder's int N.C. with float chords; we can */
+			ref_bad(g, "controls %zu: N.C. mixed with chords: %s", idx, err);
+	} else if (want_err != NULL) {
 		if (rc == 0 || !ref_same_error(want_err, err))
 			ref_bad(g, "controls %zu: magenta.js fails with \"%s\", we %s \"%s\"", idx, want_err,
 			    rc == 0 ? "succeed" : "fail with", err);

@@ -33,7 +33,7 @@ struct probe_opts {
 	double seconds, wait, garbage, bpm, change_at, to_bpm;
 	uint32_t delay;
 	uint64_t seed;
-	int have_seed;
+	int have_seed, no_bbt;
 };
 
 /* One ring record: a whole event, or a piece of one (more != 0: the next record continues it). */
@@ -91,7 +91,7 @@ probe_usage(FILE *f)
 	    "                         --out FILE [--ready FILE] [--wait S]\n"
 	    "       jack_probe play --server NAME --client NAME --connect DST_REGEX... [--ready FILE] [--wait S]\n"
 	    "                       (--script FILE [--delay FRAMES] | --garbage RATE --seconds S [--seed N])\n"
-	    "       jack_probe clockmaster --server NAME [--client NAME] --bpm B [--change-at S --to BPM]\n"
+	    "       jack_probe clockmaster --server NAME [--client NAME] (--bpm B [--change-at S --to BPM] | --no-bbt)\n"
 	    "                              [--seconds S]\n"
 	    "--seconds 0 (record, clockmaster) runs until SIGTERM/SIGINT. Exit: 0 ok, 1 failure, 2 usage.\n");
 }
@@ -130,6 +130,10 @@ probe_parse_opt(struct probe_opts *o, int argc, char **argv, int *i)
 	const char *k = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
 	double d;
 
+	if (strcmp(k, "--no-bbt") == 0) {
+		o->no_bbt = 1;
+		return 0;
+	}
 	if (strcmp(k, "--connect") == 0) {
 		while (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
 			if (o->nconnect == PROBE_MAX_CONNECT)
@@ -198,8 +202,8 @@ probe_parse(struct probe_opts *o, int argc, char **argv)
 		if (o->garbage > 0 && o->seconds <= 0)
 			return probe_bad("%s", "--garbage needs --seconds S > 0");
 	} else if (strcmp(m, "clockmaster") == 0) {
-		if (o->bpm <= 0)
-			return probe_bad("%s", "clockmaster needs --bpm B");
+		if ((o->bpm > 0) == o->no_bbt)
+			return probe_bad("%s", "clockmaster needs one of --bpm B and --no-bbt");
 		if ((o->change_at > 0) != (o->to_bpm > 0))
 			return probe_bad("%s", "--change-at and --to go together");
 	} else
@@ -714,23 +718,34 @@ probe_play(struct probe *p)
 static int
 probe_clockmaster(struct probe *p)
 {
+	jack_position_t pos;
 	double t0;
 
 	if (probe_open(p, NULL) < 0)
 		return PROBE_FAIL;
 	p->change_frame = (uint32_t)(p->o.change_at * jack_get_sample_rate(p->client));
-	if (jack_set_timebase_callback(p->client, 0, probe_timebase, p) != 0) {
+	if (!p->o.no_bbt && jack_set_timebase_callback(p->client, 0, probe_timebase, p) != 0) {
 		fprintf(stderr, "jack_probe: cannot become timebase master\n");
 		return PROBE_FAIL;
 	}
+	/* Start only once the locate has landed: jack_midi_clock sends Start (FA) only when it sees the transport
+	 * start at frame 0, otherwise Stop + Song Position. */
 	jack_transport_locate(p->client, 0);
+	t0 = probe_now();
+	while (jack_transport_query(p->client, &pos), pos.frame != 0 && probe_now() < t0 + 2 && !probe_quit)
+		probe_sleep(0.002);
+	if (pos.frame != 0) {
+		fprintf(stderr, "jack_probe: transport did not locate to 0 (at %" PRIu32 ")\n", pos.frame);
+		return PROBE_FAIL;
+	}
 	jack_transport_start(p->client);
 	t0 = probe_now();
 	probe_wait(p, p->o.seconds > 0 ? t0 + p->o.seconds : 0, NULL, NULL);
 	if (!atomic_load(&p->gone)) {
 		jack_transport_stop(p->client);
 		probe_sleep(0.1);               /* followers see Stopped with our BBT still published */
-		jack_release_timebase(p->client);
+		if (!p->o.no_bbt)
+			jack_release_timebase(p->client);
 	}
 	return atomic_load(&p->gone) ? PROBE_FAIL : PROBE_OK;
 }
