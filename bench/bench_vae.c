@@ -122,6 +122,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_vae CKPT_DIR [REPS (5)] [THREADS (2)]\n");
 		return 2;
 	}
+	nn_set_threads(threads);
 	if (model_open(&md, argv[1], 8, err, sizeof err) < 0) {
 		fprintf(stderr, "bench_vae: %s\n", err);
 		return 1;

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "attr.h"
 #include "cli.h"
 #include "ctrl.h"
 #include "lat.h"
@@ -25,7 +26,8 @@ struct cli {
 	struct cli_opts *o;
 	struct model md;
 	float *ctrl;            /* [T, C] or NULL */
-	float *attr[CLI_MAX_ATTRS];
+	float *attr[CLI_MAX_ATTRS];     /* rows of attr_buf */
+	float *attr_buf;
 	struct rng rng;
 	int Z, T;
 };
@@ -212,14 +214,12 @@ cli_controls(struct cli *c)
 	return 0;
 }
 
-/* Reads attribute vectors {"attributes": {name: [Z floats]}} for the names given with --attr. */
+/* Reads the attribute vectors named with --attr (from --attributes or MODEL/attributes.json). */
 static int
 cli_attributes(struct cli *c, const char *model)
 {
-	char path[4096];
-	json_error_t je;
-	json_t *root, *attrs;
-	int rc = -1;
+	char path[4096], err[1024];
+	float *all;
 
 	if (c->o->n_attrs == 0)
 		return 0;
@@ -227,26 +227,17 @@ cli_attributes(struct cli *c, const char *model)
 		snprintf(path, sizeof path, "%s", c->o->attr_file);
 	else
 		snprintf(path, sizeof path, "%s/attributes.json", model);
-	if ((root = json_load_file(path, 0, &je)) == NULL) {
-		log_errx("%s:%d:%d: %s", path, je.line, je.column, je.text);
+	all = calloc((size_t)c->o->n_attrs * c->Z, sizeof(float));
+	if (all == NULL || attr_load(path, c->Z, c->o->n_attrs, (const char *const *)c->o->attr_name, all, err,
+	    sizeof err) < 0) {
+		log_errx("%s", all ? err : "out of memory");
+		free(all);
 		return -1;
 	}
-	attrs = json_object_get(root, "attributes");
-	for (int k = 0; k < c->o->n_attrs; k++) {
-		json_t *v = json_object_get(attrs, c->o->attr_name[k]);
-		if (!json_is_array(v) || (int)json_array_size(v) != c->Z) {
-			log_errx("%s: attributes.%s: expected an array of %d numbers (the model's z size)",
-			    path, c->o->attr_name[k], c->Z);
-			goto out;
-		}
-		c->attr[k] = calloc((size_t)c->Z, sizeof(float));
-		for (int i = 0; i < c->Z; i++)
-			c->attr[k][i] = (float)json_number_value(json_array_get(v, i));
-	}
-	rc = 0;
-out:
-	json_decref(root);
-	return rc;
+	for (int k = 0; k < c->o->n_attrs; k++)
+		c->attr[k] = all + (size_t)k * c->Z;
+	c->attr_buf = all;
+	return 0;
 }
 
 static void
@@ -663,8 +654,7 @@ cli_run(struct cli_opts *o, const char *cmd, const char *model, int argc, char *
 	rng_seed(&c.rng, o->seed);
 	if (cli_controls(&c) == 0 && cli_attributes(&c, model) == 0)
 		rc = cli_dispatch(&c, cmd, model, argc, argv);
-	for (int k = 0; k < CLI_MAX_ATTRS; k++)
-		free(c.attr[k]);
+	free(c.attr_buf);
 	free(c.ctrl);
 	model_close(&c.md);
 	return rc;

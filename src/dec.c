@@ -106,39 +106,19 @@ dec_fini(struct dec *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* s = tanh(dense(init, emb)) split into c0, h0, c1, h1, ... per row. */
+/* s = tanh(dense(init, emb)) split into c0, h0, c1, h1, ... per row (nn.c: shared with training). */
 static void
 dec_init_state(const struct nn_dense *init, int L, int U, int B, const float *emb, float *tmp,
     float *c, float *h)
 {
-	nn_dense_forward(init, B, emb, tmp);
-	for (int b = 0; b < B; b++) {
-		const float *row = tmp + (size_t)b * init->out;
-		for (int l = 0; l < L; l++)
-			for (int u = 0; u < U; u++) {
-				c[((size_t)l * B + b) * U + u] = nn_tanh(row[(2 * l) * U + u]);
-				h[((size_t)l * B + b) * U + u] = nn_tanh(row[(2 * l + 1) * U + u]);
-			}
-	}
+	nn_init_state(init, L, U, B, emb, tmp, c, h);
 }
 
 /* One multiRNNCell step: layer 0's input must already be in the first K0 columns of its xh rows. */
 static void
 dec_stack_step(const struct nn_lstm *cell, int L, int B, float *xh, float *c, float *h, float *gates)
 {
-	for (int l = 0; l < L; l++) {
-		int U = cell[l].units;
-		float *hl = h + (size_t)l * B * U;
-		if (l > 0) {
-			int Kp = cell[l - 1].in + cell[l - 1].units, Up = cell[l - 1].units;
-			float *xhl = xh + (size_t)B * Kp;
-			for (int b = 0; b < B; b++)
-				memcpy(xhl + (size_t)b * (cell[l].in + U), h + ((size_t)(l - 1) * B + b) * Up,
-				    sizeof(float) * Up);
-			xh = xhl;
-		}
-		nn_lstm_step(&cell[l], B, xh, c + (size_t)l * B * U, hl, gates);
-	}
+	nn_stack_step(cell, L, B, xh, c, h, gates, NULL);
 }
 
 /* Control preprocessing: bi-LSTM over each segment's controls from a fresh state, h_fw_t | h_bw_t. */

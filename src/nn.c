@@ -8,7 +8,7 @@
 
 #include "nn.h"
 
-/* Dimension legend: B batch rows, K input width, N output width, U units. */
+/* Dimension legend: B batch rows, T steps, K input width, N output width, U units, L stacked layers. */
 
 static enum nn_mode nn_mode = NN_FAST;
 static int nn_threads = 1;
@@ -120,26 +120,102 @@ nn_tanh(float x)
 	return (float)tanh((double)x);
 }
 
+/* The one LSTM cell every path runs: inference passes cache NULL, training keeps what backward needs. The
+ * activations are float-rounded exactly as the products below consume them, so keeping them changes no bit. */
 void
-nn_lstm_step(const struct nn_lstm *l, int B, float *xh, float *c, float *h, float *gates)
+nn_lstm_step_cache(const struct nn_lstm *l, int B, float *xh, float *c, float *h, float *gates,
+    struct nn_lstm_cache *cache)
 {
 	int K = l->in, U = l->units;
 
+	if (cache != NULL && cache->xh != xh)
+		for (int b = 0; b < B; b++)
+			memcpy(cache->xh + (size_t)b * (K + U), xh + (size_t)b * (K + U), sizeof(float) * K);
+	if (cache != NULL)
+		xh = cache->xh;
 	for (int b = 0; b < B; b++)
 		memcpy(xh + (size_t)b * (K + U) + K, h + (size_t)b * U, sizeof(float) * U);
 	nn_matmul(B, K + U, 4 * U, xh, l->kernel, gates);
 	for (int b = 0; b < B; b++) {
 		float *g = gates + (size_t)b * 4 * U, *cb = c + (size_t)b * U, *hb = h + (size_t)b * U;
 		for (int u = 0; u < U; u++) {
-			float i = g[u] + l->bias[u];
-			float j = g[U + u] + l->bias[U + u];
-			float f = g[2 * U + u] + l->bias[2 * U + u];
-			float o = g[3 * U + u] + l->bias[3 * U + u];
-			float a = nn_sigmoid(i) * nn_tanh(j);
-			float k = cb[u] * nn_sigmoid(f + 1.0f);
+			float si = nn_sigmoid(g[u] + l->bias[u]);
+			float tj = nn_tanh(g[U + u] + l->bias[U + u]);
+			float sf = nn_sigmoid((g[2 * U + u] + l->bias[2 * U + u]) + 1.0f);
+			float so = nn_sigmoid(g[3 * U + u] + l->bias[3 * U + u]);
+			float a = si * tj;
+			float k = cb[u] * sf;
+			float tc;
+			if (cache != NULL) {
+				float *act = cache->act + (size_t)b * 4 * U;
+				act[u] = si;
+				act[U + u] = tj;
+				act[2 * U + u] = sf;
+				act[3 * U + u] = so;
+				cache->c_prev[(size_t)b * U + u] = cb[u];
+			}
 			cb[u] = a + k;
-			hb[u] = nn_tanh(cb[u]) * nn_sigmoid(o);
+			tc = nn_tanh(cb[u]);
+			hb[u] = tc * so;
+			if (cache != NULL)
+				cache->tanh_c[(size_t)b * U + u] = tc;
 		}
+	}
+}
+
+void
+nn_lstm_step(const struct nn_lstm *l, int B, float *xh, float *c, float *h, float *gates)
+{
+	nn_lstm_step_cache(l, B, xh, c, h, gates, NULL);
+}
+
+size_t
+nn_lstm_cache_floats(int B, int K, int U)
+{
+	return (size_t)B * (K + 7 * (size_t)U);
+}
+
+void
+nn_lstm_cache_bind(struct nn_lstm_cache *cache, float *mem, int B, int K, int U)
+{
+	cache->xh = mem;
+	cache->act = cache->xh + (size_t)B * (K + U);
+	cache->c_prev = cache->act + (size_t)B * 4 * U;
+	cache->tanh_c = cache->c_prev + (size_t)B * U;
+}
+
+void
+nn_stack_step(const struct nn_lstm *cell, int L, int B, float *xh, float *c, float *h, float *gates,
+    struct nn_lstm_cache *cache)
+{
+	for (int l = 0; l < L; l++) {
+		int U = cell[l].units;
+		float *hl = h + (size_t)l * B * U;
+		if (l > 0) {
+			int Kp = cell[l - 1].in + cell[l - 1].units, Up = cell[l - 1].units;
+			float *xhl = xh + (size_t)B * Kp;
+			for (int b = 0; b < B; b++)
+				memcpy(xhl + (size_t)b * (cell[l].in + U), h + ((size_t)(l - 1) * B + b) * Up,
+				    sizeof(float) * Up);
+			xh = xhl;
+		}
+		nn_lstm_step_cache(&cell[l], B, xh, c + (size_t)l * B * U, hl, gates,
+		    cache != NULL ? &cache[l] : NULL);
+	}
+}
+
+void
+nn_init_state(const struct nn_dense *init, int L, int U, int B, const float *emb, float *pre, float *c,
+    float *h)
+{
+	nn_dense_forward(init, B, emb, pre);
+	for (int b = 0; b < B; b++) {
+		const float *row = pre + (size_t)b * init->out;
+		for (int l = 0; l < L; l++)
+			for (int u = 0; u < U; u++) {
+				c[((size_t)l * B + b) * U + u] = nn_tanh(row[(2 * l) * U + u]);
+				h[((size_t)l * B + b) * U + u] = nn_tanh(row[(2 * l + 1) * U + u]);
+			}
 	}
 }
 
@@ -162,7 +238,7 @@ nn_bilstm_scratch(int B, int K, int U)
 
 static void
 nn_lstm_direction(const struct nn_lstm *l, int dir, int B, int T, const float *x, size_t xstride,
-    float *hlast, float *hseq, float *scratch)
+    float *hlast, float *hseq, float *scratch, struct nn_lstm_cache *cache)
 {
 	int K = l->in, U = l->units;
 	float *xh = scratch, *c = xh + (size_t)B * (K + U), *h = c + (size_t)B * U, *g = h + (size_t)B * U;
@@ -171,9 +247,10 @@ nn_lstm_direction(const struct nn_lstm *l, int dir, int B, int T, const float *x
 	memset(h, 0, sizeof(float) * B * U);
 	for (int s = 0; s < T; s++) {
 		int t = dir > 0 ? s : T - 1 - s;
+		float *in = cache != NULL ? cache[t].xh : xh;
 		for (int b = 0; b < B; b++)
-			memcpy(xh + (size_t)b * (K + U), x + b * xstride + (size_t)t * K, sizeof(float) * K);
-		nn_lstm_step(l, B, xh, c, h, g);
+			memcpy(in + (size_t)b * (K + U), x + b * xstride + (size_t)t * K, sizeof(float) * K);
+		nn_lstm_step_cache(l, B, in, c, h, g, cache != NULL ? &cache[t] : NULL);
 		if (hseq != NULL)
 			for (int b = 0; b < B; b++)
 				memcpy(hseq + ((size_t)b * T + t) * 2 * U + (dir > 0 ? 0 : U),
@@ -184,9 +261,17 @@ nn_lstm_direction(const struct nn_lstm *l, int dir, int B, int T, const float *x
 }
 
 void
+nn_bilstm_run_cache(const struct nn_lstm *fw, const struct nn_lstm *bw, int B, int T, const float *x,
+    size_t xstride, float *hlast, float *hseq, float *scratch, struct nn_lstm_cache *cache_fw,
+    struct nn_lstm_cache *cache_bw)
+{
+	nn_lstm_direction(fw, 1, B, T, x, xstride, hlast, hseq, scratch, cache_fw);
+	nn_lstm_direction(bw, -1, B, T, x, xstride, hlast, hseq, scratch, cache_bw);
+}
+
+void
 nn_bilstm_run(const struct nn_lstm *fw, const struct nn_lstm *bw, int B, int T, const float *x,
     size_t xstride, float *hlast, float *hseq, float *scratch)
 {
-	nn_lstm_direction(fw, 1, B, T, x, xstride, hlast, hseq, scratch);
-	nn_lstm_direction(bw, -1, B, T, x, xstride, hlast, hseq, scratch);
+	nn_bilstm_run_cache(fw, bw, B, T, x, xstride, hlast, hseq, scratch, NULL, NULL);
 }

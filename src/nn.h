@@ -39,18 +39,39 @@ int nn_get_threads(void);
 void nn_matmul(int B, int K, int N, const float *x, const float *W, float *y);
 /* y[B, out] = x[B, in] . kernel + bias, bias added after the product as tfjs does. */
 void nn_dense_forward(const struct nn_dense *d, int B, const float *x, float *y);
+/* What one LSTM step keeps for its backward pass (grad.h), in caller memory bound by nn_lstm_cache_bind. */
+struct nn_lstm_cache {
+	float *xh;              /* [B, K + U]: the step's input, then h_{t-1} */
+	float *act;             /* [B, 4U]: sig(i) | tanh(j) | sig(f + 1) | sig(o) */
+	float *c_prev;          /* [B, U]: c_{t-1} */
+	float *tanh_c;          /* [B, U]: tanh(c_t) */
+};
+
 /* One LSTM step for B rows. xh [B, K + U] holds the input in its first K columns on entry (the cell
  * writes h into the rest); c, h [B, U] are updated in place; gates [B, 4U] is scratch. */
 void nn_lstm_step(const struct nn_lstm *l, int B, float *xh, float *c, float *h, float *gates);
+/* nn_lstm_step that also fills cache (NULL: plain inference, same arithmetic). If cache->xh != xh, the input
+ * columns of xh are copied into cache->xh and the step runs on that copy. */
+void nn_lstm_step_cache(const struct nn_lstm *l, int B, float *xh, float *c, float *h, float *gates,
+    struct nn_lstm_cache *cache);
+/* Floats one step's cache needs: B (K + 7U). */
+size_t nn_lstm_cache_floats(int B, int K, int U);
+/* Points cache's fields into mem [nn_lstm_cache_floats(B, K, U)]. */
+void nn_lstm_cache_bind(struct nn_lstm_cache *cache, float *mem, int B, int K, int U);
+/* One multiRNNCell step over L layers: xh is the layers' [B, K_l + U] buffers back to back with layer 0's
+ * input in its first K_0 columns; c, h [L][B, U]; gates [B, 4U] scratch; cache[L] per layer or NULL. */
+void nn_stack_step(const struct nn_lstm *cell, int L, int B, float *xh, float *c, float *h, float *gates,
+    struct nn_lstm_cache *cache);
+/* Initial state tanh(dense(emb)) split into c0, h0, c1, h1, ...: pre [B, 2LU] receives dense(emb) (the
+ * backward pass reads tanh back from c, h); c, h [L][B, U]. */
+void nn_init_state(const struct nn_dense *init, int L, int U, int B, const float *emb, float *pre, float *c,
+    float *h);
 /* (float)(1 / (1 + exp(-x))) in double, as tfjs computes it. */
 float nn_sigmoid(float x);
 /* (float)tanh(x) in double, as tfjs computes it. */
 float nn_tanh(float x);
 /* Index of the first maximum of v[n]. */
 int nn_argmax(const float *v, int n);
-
-#endif
-
 /* Floats of scratch nn_bilstm_run needs for B rows of width K through U units. */
 size_t nn_bilstm_scratch(int B, int K, int U);
 /* Single-layer bidirectional LSTM from zero state over T steps. Row b, step t of the input is
@@ -58,3 +79,10 @@ size_t nn_bilstm_scratch(int B, int K, int U);
  * hseq is not NULL, hseq [B, T, 2U] = concat(h_fw_t, h_bw_t) for every step. */
 void nn_bilstm_run(const struct nn_lstm *fw, const struct nn_lstm *bw, int B, int T, const float *x,
     size_t xstride, float *hlast, float *hseq, float *scratch);
+/* nn_bilstm_run that also fills cache_fw[T] and cache_bw[T] (indexed by input step t; each bound for B rows
+ * of the direction's K, U); NULL caches make it nn_bilstm_run. */
+void nn_bilstm_run_cache(const struct nn_lstm *fw, const struct nn_lstm *bw, int B, int T, const float *x,
+    size_t xstride, float *hlast, float *hseq, float *scratch, struct nn_lstm_cache *cache_fw,
+    struct nn_lstm_cache *cache_bw);
+
+#endif

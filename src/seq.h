@@ -21,6 +21,13 @@ struct note {
 	double end_time;        /* seconds */
 };
 
+#define SEQ_MAX_TIME_SIGS 32     /* time signature changes kept per sequence */
+
+struct seq_time_sig {
+	int step;               /* quantized position where it takes effect */
+	int num, den;           /* 4/4, 2/2, 6/8... */
+};
+
 struct seq {
 	struct note *notes;     /* [n], grown by seq_add */
 	size_t n, cap;
@@ -28,6 +35,8 @@ struct seq {
 	double qpm;             /* first tempo, quarter notes per minute (120 when the source has none) */
 	int total_steps;        /* quantized length in steps */
 	double total_time;      /* seconds */
+	struct seq_time_sig time_sigs[SEQ_MAX_TIME_SIGS]; /* [min(n_time_sigs, MAX)] by step; smf_read fills them */
+	int n_time_sigs;        /* changes in the source (0: none, 4/4); past SEQ_MAX_TIME_SIGS the rest are lost */
 };
 
 /* Empty sequence at 120 qpm, not quantized. */

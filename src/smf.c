@@ -31,6 +31,12 @@ struct smf_tempo {
 	double seconds;         /* at tick, filled once all tracks are read */
 };
 
+struct smf_tsig {
+	uint64_t tick;
+	uint32_t order;
+	uint8_t num, den_log2;
+};
+
 struct smf_rd {
 	const unsigned char *buf;
 	size_t len;
@@ -49,6 +55,8 @@ struct smf_rd {
 	size_t n, cap;
 	struct smf_tempo *tempos; /* [nt] */
 	size_t nt, tcap;
+	struct smf_tsig *tsigs; /* [nts] time signatures in file order */
+	size_t nts, tscap;
 	uint32_t n_groups;
 };
 
@@ -116,6 +124,24 @@ smf_push_tempo(struct smf_rd *rd, uint32_t uspq, size_t at)
 	t->uspq = uspq;
 	t->order = (uint32_t)rd->nt++;
 	t->seconds = 0;
+	return 0;
+}
+
+/* Keeps a time signature meta event; nonsense ones (0/x, denominators past 2^7) are ignored, as players do. */
+static int
+smf_push_tsig(struct smf_rd *rd, uint8_t num, uint8_t den_log2, size_t at)
+{
+	struct smf_tsig *t;
+
+	if (num == 0 || den_log2 > 7)
+		return 0;
+	if (rd->nts >= SEQ_MAX_NOTES)
+		return smf_fail(rd, at, "more than %d time signatures", SEQ_MAX_NOTES);
+	if (smf_grow((void **)&rd->tsigs, &rd->tscap, rd->nts + 1, sizeof *t) == -1)
+		return smf_fail(rd, at, "out of memory");
+	t = &rd->tsigs[rd->nts];
+	*t = (struct smf_tsig){ .tick = rd->tick, .order = (uint32_t)rd->nts, .num = num, .den_log2 = den_log2 };
+	rd->nts++;
 	return 0;
 }
 
@@ -236,6 +262,8 @@ smf_event_meta(struct smf_rd *rd, size_t ev)
 		if (smf_push_tempo(rd, uspq, ev) == -1)
 			return -1;
 	}
+	if (type == 0x58 && len >= 2 && smf_push_tsig(rd, rd->buf[rd->pos], rd->buf[rd->pos + 1], ev) == -1)
+		return -1;
 	rd->pos += len;
 	return 0;
 }
@@ -395,6 +423,16 @@ smf_cmp_tempo(const void *a, const void *b)
 }
 
 static int
+smf_cmp_tsig(const void *a, const void *b)
+{
+	const struct smf_tsig *x = a, *y = b;
+
+	if (x->tick != y->tick)
+		return x->tick < y->tick ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int
 smf_cmp_raw(const void *a, const void *b)
 {
 	const struct smf_raw *x = a, *y = b;
@@ -489,6 +527,37 @@ smf_note_to_seq(struct smf_rd *rd, const struct smf_raw *r, struct seq *out)
 	return 0;
 }
 
+/* Time signatures by step: of several at one step the last in file order wins; repeats of the one in force go. */
+static void
+smf_time_sigs(struct smf_rd *rd, struct seq *out)
+{
+	struct seq_time_sig cur, spill, *last = NULL;
+	int n = 0;
+
+	if (rd->nts > 0)
+		qsort(rd->tsigs, rd->nts, sizeof *rd->tsigs, smf_cmp_tsig);
+	for (size_t i = 0; i < rd->nts; i++) {
+		uint64_t step = smf_step(rd, rd->tsigs[i].tick);
+
+		if (step > SEQ_MAX_STEPS)
+			break;
+		cur = (struct seq_time_sig){ (int)step, rd->tsigs[i].num, 1 << rd->tsigs[i].den_log2 };
+		if (last != NULL && last->step == cur.step) {
+			*last = cur;    /* same step: replaces (and may now repeat the one before: harmless) */
+			continue;
+		}
+		if (last != NULL && last->num == cur.num && last->den == cur.den)
+			continue;
+		if (n < SEQ_MAX_TIME_SIGS)
+			last = &out->time_sigs[n];
+		else
+			last = &spill;  /* counted, not kept */
+		*last = cur;
+		n++;
+	}
+	out->n_time_sigs = n;
+}
+
 static int
 smf_build(struct smf_rd *rd, struct seq *out)
 {
@@ -514,6 +583,7 @@ smf_build(struct smf_rd *rd, struct seq *out)
 	if ((last * SMF_READ_STEPS_PER_QUARTER + rd->ppq - 1) / rd->ppq > (uint64_t)out->total_steps)
 		out->total_steps = (int)((last * SMF_READ_STEPS_PER_QUARTER + rd->ppq - 1) / rd->ppq);
 	out->total_time = smf_seconds(rd, last);
+	smf_time_sigs(rd, out);
 	return 0;
 }
 
@@ -542,6 +612,7 @@ smf_read_mem(const unsigned char *buf, size_t len, const char *name, struct seq 
 		r = smf_build(rd, out);
 	free(rd->notes);
 	free(rd->tempos);
+	free(rd->tsigs);
 	free(rd);
 	return r;
 }

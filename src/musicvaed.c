@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* musicvaed.c: the daemon: argv, start-up order (config, model, backend, RT state, engine), the main loop
+ * (signals, reload, reconnecting a lost server, status) and the shutdown that silences every note. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "cfg.h"
+#include "engine.h"
+#include "log.h"
+#include "model.h"
+
+#define MAIN_RECONNECT_MS 1000
+#define MAIN_STATUS_MS 10000
+
+static volatile sig_atomic_t quit, reload;
+
+struct daemon {
+	struct cfg cfg;
+	const struct backend_ops *ops;
+	struct backend be;
+	struct rt rt;
+	struct engine eng;
+	int backend_open;
+	uint64_t last_repeats, last_stale, last_bad;
+};
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		quit = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: musicvaed [-c FILE] [-t] [-v] [-o section.setting=value]...\n"
+	    "  -c FILE   configuration file (default %s/musicvaed.conf)\n"
+	    "  -t        check the configuration and the model, then exit\n"
+	    "  -v        verbose (debug) logging\n"
+	    "  -o S=V    override one setting, e.g. -o clock.bpm=96 -o mode.initial=continue\n", SYSCONFDIR);
+}
+
+static int
+load_config(struct cfg *c, const char *path, int argc, char **overrides, int explicit_path, char *err,
+    size_t len)
+{
+	cfg_defaults(c);
+	if ((explicit_path || access(path, F_OK) == 0) && cfg_load(c, path, err, len) < 0)
+		return -1;
+	for (int i = 0; i < argc; i++)
+		if (cfg_override(c, overrides[i], err, len) < 0)
+			return -1;
+	return 0;
+}
+
+static struct model *
+load_model(const struct cfg *c, char *err, size_t len)
+{
+	struct model *md = calloc(1, sizeof *md);
+
+	nn_set_threads(c->threads);
+	if (md == NULL || model_open(md, c->model, 1, err, len) < 0) {
+		free(md);
+		return NULL;
+	}
+	codec_set_drums_js(&md->vae.codec, c->js_drums);
+	return md;
+}
+
+static int
+backend_up(struct daemon *d, char *err, size_t len)
+{
+	memset(&d->be, 0, sizeof d->be);
+	d->be.ops = d->ops;
+	if (d->ops->open(&d->be, &d->cfg, err, len) < 0) {
+		d->ops->close(&d->be);
+		return -1;
+	}
+	rt_reset(&d->rt, d->be.rate);   /* new frame counter, maybe a new rate */
+	if (d->ops->start(&d->be, &d->rt, err, len) < 0) {
+		d->ops->close(&d->be);
+		return -1;
+	}
+	d->ops->connect(&d->be, &d->cfg);
+	d->backend_open = 1;
+	return 0;
+}
+
+static void
+daemon_reload(struct daemon *d, const char *path, int argc, char **overrides, int explicit_path)
+{
+	struct cfg *c = malloc(sizeof *c);
+	struct engine_req r = { .type = ENGINE_REQ_CFG };
+	struct model *md = NULL;
+	char err[1024];
+
+	if (c == NULL || load_config(c, path, argc, overrides, explicit_path, err, sizeof err) < 0) {
+		log_errx("reload refused, keeping the running configuration: %s", c ? err : "out of memory");
+		free(c);
+		return;
+	}
+	if (strcmp(c->model, d->cfg.model) != 0 && (md = load_model(c, err, sizeof err)) == NULL) {
+		log_errx("reload refused, keeping the running configuration: %s", err);
+		free(c);
+		return;
+	}
+	if (c->backend != d->cfg.backend || c->clock != d->cfg.clock || strcmp(c->client_name,
+	    d->cfg.client_name) || strcmp(c->server_name, d->cfg.server_name) || strcmp(c->in_port,
+	    d->cfg.in_port) || strcmp(c->out_port, d->cfg.out_port))
+		log_warnx("reload: backend, client, port and clock source changes take effect at restart");
+	if (md != NULL) {
+		struct engine_req mr = { .type = ENGINE_REQ_MODEL, .model = md };
+		engine_request(&d->eng, &mr);
+	}
+	d->cfg = *c;
+	r.cfg = c;
+	if (engine_request(&d->eng, &r) < 0) {
+		log_errx("reload: the engine is busy; try again");
+		free(c);
+		return;
+	}
+	if (d->backend_open)
+		d->ops->connect(&d->be, &d->cfg);
+	log_info("configuration reloaded from %s", path);
+}
+
+/* Logs what the RT thread dropped or repeated since the last report, once it happens. */
+static void
+daemon_status(struct daemon *d, int force)
+{
+	struct rt_counters *c = &d->rt.cnt;
+	uint64_t rep = atomic_load(&c->bars_repeated), stale = atomic_load(&c->bars_stale);
+	uint64_t bad = atomic_load(&c->in_bad_status) + atomic_load(&c->in_bad_length) +
+	    atomic_load(&c->in_bad_data);
+
+	if (rep != d->last_repeats)
+		log_warnx("%llu bars came late and the previous bar was repeated (total %llu)",
+		    (unsigned long long)(rep - d->last_repeats), (unsigned long long)rep);
+	if (bad != d->last_bad)
+		log_warnx("dropped %llu malformed MIDI input events (total %llu)",
+		    (unsigned long long)(bad - d->last_bad), (unsigned long long)bad);
+	if (force || stale != d->last_stale)
+		log_debug("periods %llu, bars played %llu, repeated %llu, stale %llu, tempo %.2f BPM, step %lld, "
+		    "windows %llu, last decode %.1f ms", (unsigned long long)atomic_load(&c->periods),
+		    (unsigned long long)atomic_load(&c->bars_played), (unsigned long long)rep,
+		    (unsigned long long)stale, clock_bpm(&d->rt.clock),
+		    (long long)atomic_load(&d->rt.now.step), (unsigned long long)atomic_load(&d->eng.cnt.windows),
+		    atomic_load(&d->eng.cnt.decode_us_last) / 1000.0);
+	d->last_repeats = rep;
+	d->last_stale = stale;
+	d->last_bad = bad;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);   /* a signal ends it early, which is what the loop wants */
+}
+
+/* Waits (bounded) until the RT thread has applied the engine's last flush, so note-offs go out. */
+static void
+daemon_drain(struct daemon *d, uint64_t flushes_before)
+{
+	for (int i = 0; i < 50 && d->backend_open && !atomic_load(&d->be.lost); i++) {
+		if (atomic_load(&d->rt.cnt.flushes) > flushes_before)
+			return;
+		sleep_ms(10);
+	}
+}
+
+static void
+daemon_loop(struct daemon *d, const char *path, int argc, char **overrides, int explicit_path)
+{
+	int since_status = 0, since_retry = MAIN_RECONNECT_MS;
+	char err[1024];
+
+	while (!quit) {
+		sleep_ms(100);
+		since_status += 100;
+		if (reload) {
+			reload = 0;
+			daemon_reload(d, path, argc, overrides, explicit_path);
+		}
+		if (d->backend_open && atomic_load(&d->be.lost)) {
+			log_warnx("%s: server gone; reconnecting", d->ops->name);
+			d->ops->close(&d->be);
+			d->backend_open = 0;
+			since_retry = 0;
+		}
+		if (!d->backend_open && (since_retry += 100) >= MAIN_RECONNECT_MS) {
+			since_retry = 0;
+			if (backend_up(d, err, sizeof err) == 0)
+				log_info("%s: connected again", d->ops->name);
+		}
+		if (since_status >= MAIN_STATUS_MS) {
+			daemon_status(d, 1);
+			since_status = 0;
+		} else
+			daemon_status(d, 0);
+	}
+}
+
+static int
+daemon_start(struct daemon *d, char *err, size_t len)
+{
+	struct model *md;
+	const struct cfg *c = &d->cfg;
+
+	if ((d->ops = backend_lookup(c->backend, err, len)) == NULL)
+		return -1;
+	if ((md = load_model(c, err, len)) == NULL)
+		return -1;
+	if (rt_init(&d->rt, c->null_rate, c->clock == CFG_CLOCK_INTERNAL, c->bpm, c->send_clock,
+	    c->send_transport, c->in_channel - 1, c->out_channel - 1) < 0) {
+		snprintf(err, len, "out of memory for the real-time queues");
+		model_close(md);
+		free(md);
+		return -1;
+	}
+	if (engine_init(&d->eng, &d->rt, md, c, err, len) < 0)
+		return -1;
+	if (backend_up(d, err, len) < 0) {
+		if (c->backend != CFG_BACKEND_JACK)
+			return -1;
+		log_warnx("%s; retrying every second", err);
+	}
+	if (engine_start(&d->eng) < 0) {
+		snprintf(err, len, "cannot start the engine thread");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+daemon_stop(struct daemon *d)
+{
+	uint64_t before = atomic_load(&d->rt.cnt.flushes);
+
+	engine_fini(&d->eng);           /* its last act is a flush: every sounding note gets a note-off */
+	daemon_drain(d, before);
+	if (d->backend_open)
+		d->ops->close(&d->be);
+	rt_fini(&d->rt);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct daemon d;
+	char path[1024], err[1024], *overrides[64];
+	int ch, check = 0, verbose = 0, explicit_path = 0, n_over = 0;
+	struct sigaction sa;
+
+	snprintf(path, sizeof path, "%s/musicvaed.conf", SYSCONFDIR);
+	while ((ch = getopt(argc, argv, "c:tvo:h")) != -1)
+		switch (ch) {
+		case 'c': snprintf(path, sizeof path, "%s", optarg); explicit_path = 1; break;
+		case 't': check = 1; break;
+		case 'v': verbose = 1; break;
+		case 'o':
+			if (n_over == 64)
+				fatalx("too many -o overrides (64 at most)");
+			overrides[n_over++] = optarg;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("musicvaed", LOG_LEVEL_INFO);
+	if (load_config(&d.cfg, path, n_over, overrides, explicit_path, err, sizeof err) < 0)
+		fatalx("%s", err);
+	log_init("musicvaed", verbose ? LOG_LEVEL_DEBUG : d.cfg.log_level);
+	if (check) {
+		struct model *md = load_model(&d.cfg, err, sizeof err);
+		if (md == NULL)
+			fatalx("%s", err);
+		model_close(md);
+		free(md);
+		printf("%s: configuration OK; model %s loads\n", explicit_path || access(path, F_OK) == 0 ?
+		    path : "defaults", d.cfg.model);
+		return 0;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (daemon_start(&d, err, sizeof err) < 0)
+		fatalx("%s", err);
+	log_info("running: model %s, %s backend, %s clock at %.1f BPM, mode %s", d.cfg.model, d.ops->name,
+	    d.cfg.clock == CFG_CLOCK_INTERNAL ? "internal" : "external", d.cfg.bpm, cfg_mode_name(d.cfg.mode));
+	daemon_loop(&d, path, n_over, overrides, explicit_path);
+	log_info("stopping");
+	daemon_stop(&d);
+	daemon_status(&d, 1);
+	return 0;
+}
