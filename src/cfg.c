@@ -7,8 +7,6 @@
 #include <math.h>
 #include <regex.h>
 #include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +45,7 @@ struct key {
 };
 
 #define OFF(f) offsetof(struct cfg, f)
+#define FIELD(c, k, type) ((type *)(void *)((char *)(c) + (k)->off))
 #define FSZ(f) sizeof(((struct cfg *)0)->f)
 #define PATTERN_SIZE FSZ(connect_in[0])
 #define ATTR_AMOUNT_MAX 10.0
@@ -91,7 +90,7 @@ static const struct key keys[] = {
 
 _Static_assert(sizeof(enum cfg_mode) == sizeof(int) && sizeof(enum cfg_backend) == sizeof(int) &&
 	sizeof(enum cfg_clock) == sizeof(int) && sizeof(enum cfg_morph_end) == sizeof(int),
-	"enum fields are written as int");
+	"enum fields are written as int (int and unsigned int may alias)");
 
 /* Where values come from: file == NULL means the command line. */
 struct ctx {
@@ -118,7 +117,6 @@ cfg_defaults(struct cfg *c)
 	c->clock = CFG_CLOCK_INTERNAL;
 	c->bpm = 120;
 	c->autostart = 1;
-	c->in_channel = 0;
 	c->out_channel = 1;
 	c->velocity = 100;
 	c->rest_seconds = 1.5;
@@ -158,16 +156,11 @@ cfg_fail(const struct ctx *x, const config_setting_t *s, const char *name, const
 static const char *
 type_name(int t)
 {
-	switch (t) {
-	case CONFIG_TYPE_GROUP: return "a group";
-	case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64: return "an integer";
-	case CONFIG_TYPE_FLOAT: return "a float";
-	case CONFIG_TYPE_STRING: return "a string";
-	case CONFIG_TYPE_BOOL: return "a boolean";
-	case CONFIG_TYPE_ARRAY: return "an array";
-	case CONFIG_TYPE_LIST: return "a list";
-	default: return "nothing";
-	}
+	static const char *const names[] = { [CONFIG_TYPE_GROUP] = "a group", [CONFIG_TYPE_INT] = "an integer",
+		[CONFIG_TYPE_INT64] = "an integer", [CONFIG_TYPE_FLOAT] = "a float", [CONFIG_TYPE_STRING] = "a string",
+		[CONFIG_TYPE_BOOL] = "a boolean", [CONFIG_TYPE_ARRAY] = "an array", [CONFIG_TYPE_LIST] = "a list" };
+
+	return t > 0 && t < (int)(sizeof names / sizeof names[0]) && names[t] ? names[t] : "nothing";
 }
 
 static void
@@ -188,7 +181,7 @@ key_expect(const struct key *k, char *buf, size_t len)
 	switch (k->type) {
 	case K_BOOL: snprintf(buf, len, "true or false"); break;
 	case K_INT: snprintf(buf, len, "an integer %g..%g", k->min, k->max); break;
-	case K_U64: snprintf(buf, len, "an integer >= 0 (add L above 2147483647)"); break;
+	case K_U64: snprintf(buf, len, "an integer >= 0"); break;
 	case K_FLOAT: case K_DOUBLE: snprintf(buf, len, "a number %g..%g", k->min, k->max); break;
 	case K_STR:
 		snprintf(buf, len, "a %sstring of at most %zu bytes", k->min > 0 ? "non-empty " : "", k->aux - 1);
@@ -222,10 +215,14 @@ fail_type(const struct ctx *x, const struct key *k, const char *name, const conf
 static int
 fail_range(const struct ctx *x, const struct key *k, const char *name, const config_setting_t *s, double v)
 {
-	char exp[384];
+	char exp[384], num[32];
 
+	/* The shortest form that reads back as v: 0.05, not 0.050000000000000003. */
+	snprintf(num, sizeof num, "%.15g", v);
+	if (strtod(num, NULL) != v)
+		snprintf(num, sizeof num, "%.17g", v);
 	key_expect(k, exp, sizeof exp);
-	return cfg_fail(x, s, name, "%.17g is out of range (expected %s)", v, exp);
+	return cfg_fail(x, s, name, "%s is out of range (expected %s)", num, exp);
 }
 
 /* ---- setters: one per key type, each checks and writes one field ---------------------------- */
@@ -235,12 +232,9 @@ fail_range(const struct ctx *x, const struct key *k, const char *name, const con
 static int
 set_bool(const struct ctx *x, const struct key *k, const char *name, const config_setting_t *s, struct cfg *c)
 {
-	int v;
-
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
 		return fail_type(x, k, name, s);
-	v = config_setting_get_bool(s) != 0;
-	memcpy((char *)c + k->off, &v, sizeof v);
+	*FIELD(c, k, int) = config_setting_get_bool(s) != 0;
 	return 0;
 }
 
@@ -254,13 +248,10 @@ set_int(const struct ctx *x, const struct key *k, const char *name, const config
 	v = config_setting_get_int64(s);
 	if (v < k->min || (double)v > k->max)
 		return fail_range(x, k, name, s, (double)v);
-	if (k->type == K_U64) {
-		uint64_t u = (uint64_t)v;
-		memcpy((char *)c + k->off, &u, sizeof u);
-	} else {
-		int i = (int)v;
-		memcpy((char *)c + k->off, &i, sizeof i);
-	}
+	if (k->type == K_U64)
+		*FIELD(c, k, uint64_t) = (uint64_t)v;
+	else
+		*FIELD(c, k, int) = (int)v;
 	return 0;
 }
 
@@ -288,12 +279,10 @@ set_real(const struct ctx *x, const struct key *k, const char *name, const confi
 
 	if (get_real(x, k, name, s, &d) < 0)
 		return -1;
-	if (k->type == K_FLOAT) {
-		float f = (float)d;
-		memcpy((char *)c + k->off, &f, sizeof f);
-	} else {
-		memcpy((char *)c + k->off, &d, sizeof d);
-	}
+	if (k->type == K_FLOAT)
+		*FIELD(c, k, float) = (float)d;
+	else
+		*FIELD(c, k, double) = d;
 	return 0;
 }
 
@@ -330,7 +319,7 @@ set_enum(const struct ctx *x, const struct key *k, const char *name, const confi
 	v = config_setting_get_string(s);
 	for (int i = 0; k->names[i]; i++)
 		if (strcmp(v, k->names[i]) == 0) {
-			memcpy((char *)c + k->off, &i, sizeof i);
+			*FIELD(c, k, int) = i;
 			return 0;
 		}
 	key_expect(k, exp, sizeof exp);
@@ -363,7 +352,7 @@ set_pattern(const struct ctx *x, const struct key *k, const char *name, const co
 static int
 set_list(const struct ctx *x, const struct key *k, const char *name, const config_setting_t *s, struct cfg *c)
 {
-	char (*dst)[PATTERN_SIZE] = (char (*)[PATTERN_SIZE])((char *)c + k->off);
+	char (*dst)[PATTERN_SIZE] = (char (*)[PATTERN_SIZE])FIELD(c, k, char);
 	int t = config_setting_type(s), n;
 	char ename[160], exp[384];
 
@@ -384,7 +373,7 @@ set_list(const struct ctx *x, const struct key *k, const char *name, const confi
 	} else {
 		return fail_type(x, k, name, s);
 	}
-	memcpy((char *)c + k->aux, &n, sizeof n);
+	*(int *)(void *)((char *)c + k->aux) = n;
 	return 0;
 }
 
@@ -392,21 +381,21 @@ set_list(const struct ctx *x, const struct key *k, const char *name, const confi
 static int
 attr_put(const struct ctx *x, const struct key *k, const char *aname, const config_setting_t *s, struct cfg *c)
 {
-	char name[160], exp[384];
+	const struct key amount = { k->sect, k->name, K_FLOAT, 0, 0, k->min, k->max, NULL };
+	char name[160];
 	double d;
 	int i;
 
-	snprintf(name, sizeof name, "%s.%s.%s", k->sect, k->name, aname);
-	if (get_real(x, k, name, s, &d) < 0)
+	snprintf(name, sizeof name, "%s.%s.%.80s", k->sect, k->name, aname);
+	if (aname[0] == '\0' || strlen(aname) >= CFG_NAME_MAX)
+		return cfg_fail(x, s, name, "bad attribute name (expected 1 to %d bytes)", CFG_NAME_MAX - 1);
+	if (get_real(x, &amount, name, s, &d) < 0)
 		return -1;
 	for (i = 0; i < c->n_attrs; i++)
 		if (strcmp(c->attr_name[i], aname) == 0)
 			break;
-	key_expect(k, exp, sizeof exp);
-	if (aname[0] == '\0' || strlen(aname) >= CFG_NAME_MAX)
-		return cfg_fail(x, s, name, "bad attribute name (expected %s)", exp);
 	if (i == CFG_MAX_ATTRS)
-		return cfg_fail(x, s, name, "too many attributes (expected %s)", exp);
+		return cfg_fail(x, s, name, "too many attributes (expected at most %d)", CFG_MAX_ATTRS);
 	if (i == c->n_attrs)
 		c->n_attrs++;
 	memcpy(c->attr_name[i], aname, strlen(aname) + 1);
@@ -439,7 +428,7 @@ key_set(const struct ctx *x, const struct key *k, const config_setting_t *s, str
 	case K_BOOL: return set_bool(x, k, name, s, c);
 	case K_INT: case K_U64: return set_int(x, k, name, s, c);
 	case K_FLOAT: case K_DOUBLE: return set_real(x, k, name, s, c);
-	case K_STR: return copy_str(x, k, name, s, (char *)c + k->off, k->aux);
+	case K_STR: return copy_str(x, k, name, s, FIELD(c, k, char), k->aux);
 	case K_ENUM: return set_enum(x, k, name, s, c);
 	case K_LIST: return set_list(x, k, name, s, c);
 	case K_ATTRS: return set_attrs(x, k, name, s, c);
@@ -555,19 +544,6 @@ fail_unknown(const struct ctx *x, const char *sect, const char *name, const conf
 
 /* ---- the file -------------------------------------------------------------------------------- */
 
-static int apply_group(const struct ctx *x, const char *sect, const config_setting_t *g, struct cfg *c);
-
-static int
-apply_section(const struct ctx *x, const config_setting_t *s, struct cfg *c)
-{
-	const char *name = config_setting_name(s);
-
-	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
-		return cfg_fail(x, s, name, "wrong type: %s (expected a group: %s = { setting = value; ... };)",
-			type_name(config_setting_type(s)), name);
-	return apply_group(x, name, s, c);
-}
-
 /* Walks a group in file order, so that the first error reported is the first one in the file. */
 static int
 apply_group(const struct ctx *x, const char *sect, const config_setting_t *g, struct cfg *c)
@@ -580,8 +556,11 @@ apply_group(const struct ctx *x, const char *sect, const config_setting_t *g, st
 
 		if (k)
 			rc = key_set(x, k, s, c);
+		else if (*sect == '\0' && is_section(name) && config_setting_type(s) == CONFIG_TYPE_GROUP)
+			rc = apply_group(x, name, s, c);
 		else if (*sect == '\0' && is_section(name))
-			rc = apply_section(x, s, c);
+			rc = cfg_fail(x, s, name, "wrong type: %s (expected a group: %s = { setting = value; ... };)",
+				type_name(config_setting_type(s)), name);
 		else
 			rc = fail_unknown(x, sect, name, s);
 		if (rc < 0)
@@ -590,48 +569,52 @@ apply_group(const struct ctx *x, const char *sect, const config_setting_t *g, st
 	return 0;
 }
 
-/* Includes (@include "x.conf") are found next to the file. */
+/* Includes (@include "x.conf") are found next to the file: dir[] gets the file's directory ("" = cwd). */
 static void
 set_include_dir(config_t *lc, const char *path, char *dir, size_t len)
 {
 	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
 
-	if (slash == NULL || (size_t)(slash - path) >= len)
+	dir[0] = '\0';
+	if (slash == NULL || n >= len)
 		return;
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
-	config_set_include_dir(lc, slash == path ? "/" : dir);
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	config_set_include_dir(lc, n == 0 ? "/" : dir);
 }
 
 static int
-read_fail(const config_t *lc, const char *path, char *err, size_t errlen)
+read_fail(const config_t *lc, const char *path, const char *dir, char *err, size_t errlen)
 {
 	const char *file = config_error_file(lc), *text = config_error_text(lc);
+	int inc = file && *dir && *file != '/' && strcmp(file, path) != 0;
+	FILE *fp;
 
 	if (config_error_type(lc) == CONFIG_ERR_PARSE) {
-		err_set(err, errlen, "%s:%d: %s (expected name = value; settings end with ';', strings are in "
-			"double quotes, sections are name = { ... };)", file ? file : path, config_error_line(lc),
-			text ? text : "syntax error");
+		text = text ? text : "syntax error";
+		err_set(err, errlen, "%s%s%s:%d: %s%s", inc ? dir : "", inc ? "/" : "", file ? file : path,
+			config_error_line(lc), text, strcmp(text, "syntax error") ? "" : " (expected name = value; "
+			"with strings in double quotes and sections as name = { ... };)");
 		return -1;
 	}
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL) {
+	if ((fp = fopen(path, "r")) == NULL) {
 		err_set(err, errlen, "%s: cannot read the configuration file: %s", path, strerror(errno));
 		return -1;
 	}
 	fclose(fp);
-	err_set(err, errlen, "%s: cannot read the configuration file%s", path, file ? " or a file it includes" : "");
+	err_set(err, errlen, "%s: cannot read the configuration file or a file it includes", path);
 	return -1;
 }
 
 int
 cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 {
-	struct ctx x = { path, err, errlen };
+	char dir[1024];
+	struct ctx x = { path, dir, err, errlen };
 	struct cfg t;
 	struct stat st;
 	config_t lc;
-	char dir[1024];
 	int rc = -1;
 
 	if (path == NULL || *path == '\0') {
@@ -651,7 +634,7 @@ cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 	config_init(&lc);
 	set_include_dir(&lc, path, dir, sizeof dir);
 	if (config_read_file(&lc, path) != CONFIG_TRUE)
-		read_fail(&lc, path, err, errlen);
+		read_fail(&lc, path, dir, err, errlen);
 	else if (apply_group(&x, "", config_root_setting(&lc), &t) == 0)
 		rc = 0;
 	config_destroy(&lc);
@@ -665,69 +648,70 @@ cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 static int
 parse_bool_word(const char *v, int *b)
 {
-	static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = { "false", "no", "off", "0" };
+	static const char *const words[] = { "false", "true", "no", "yes", "off", "on", "0", "1" };
 
-	for (int i = 0; i < 4; i++) {
-		if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
-			*b = strcasecmp(v, yes[i]) == 0;
+	for (int i = 0; i < 8; i++)
+		if (strcasecmp(v, words[i]) == 0) {
+			*b = i & 1;
 			return 0;
 		}
-	}
 	return -1;
 }
 
-/* Turns the text after '=' into a libconfig setting "v" of the type the key wants when the text reads as
- * one (else a string, so that the setter reports the type error the file would get). Values starting with
- * [ ( or { are parsed as libconfig syntax. */
+/* A setting "v" holding one value of type t (libconfig keeps it until lc is destroyed). */
+static config_setting_t *
+value_add(config_t *lc, int t, long long i, double d, const char *str)
+{
+	config_setting_t *s = config_setting_add(config_root_setting(lc), "v", t);
+
+	if (t == CONFIG_TYPE_BOOL)
+		config_setting_set_bool(s, (int)i);
+	else if (t == CONFIG_TYPE_INT64)
+		config_setting_set_int64(s, i);
+	else if (t == CONFIG_TYPE_FLOAT)
+		config_setting_set_float(s, d);
+	else if (t == CONFIG_TYPE_STRING)
+		config_setting_set_string(s, str);
+	return s;
+}
+
+/* Turns the text after '=' into a setting of the type the key wants when the text reads as one, else a
+ * string, so that the setter reports the type error the file would get. [ ( { start libconfig syntax. */
 static config_setting_t *
 override_value(const struct ctx *x, const char *key, const struct key *k, enum key_type type, const char *v,
 	config_t *lc)
 {
-	config_setting_t *root = config_root_setting(lc), *s;
 	char *end, buf[4200];
 	long long i;
-	double d;
 	int b;
 
 	if (v[0] != '\0' && strchr("[({", v[0]) != NULL) {
 		snprintf(buf, sizeof buf, "v = %s;", v);
-		if (config_read_string(lc, buf) != CONFIG_TRUE) {
-			cfg_fail(x, NULL, key, "cannot parse the value: %s (expected libconfig syntax, e.g. "
-				"[ \"a\", \"b\" ] or { name = 1.0; })", config_error_text(lc));
-			return NULL;
-		}
-		return config_lookup(lc, "v");
+		if (config_read_string(lc, buf) == CONFIG_TRUE)
+			return config_lookup(lc, "v");
+		cfg_fail(x, NULL, key, "cannot parse the value: %s (expected libconfig syntax, e.g. [ \"a\", \"b\" ] "
+			"or { name = 1.0; })", config_error_text(lc));
+		return NULL;
 	}
 	if (type == K_LIST && v[0] == '\0')
-		return config_setting_add(root, "v", CONFIG_TYPE_ARRAY);
-	if (type == K_BOOL && parse_bool_word(v, &b) == 0) {
-		s = config_setting_add(root, "v", CONFIG_TYPE_BOOL);
-		config_setting_set_bool(s, b);
-		return s;
+		return value_add(lc, CONFIG_TYPE_ARRAY, 0, 0, NULL);
+	if (type == K_BOOL && parse_bool_word(v, &b) == 0)
+		return value_add(lc, CONFIG_TYPE_BOOL, b, 0, NULL);
+	if (type != K_INT && type != K_U64 && type != K_FLOAT && type != K_DOUBLE)
+		return value_add(lc, CONFIG_TYPE_STRING, 0, 0, v);
+	errno = 0;
+	i = strtoll(v, &end, 10);
+	if (*v && *end == '\0' && errno == ERANGE && (type == K_INT || type == K_U64)) {
+		key_expect(k, buf, sizeof buf);
+		cfg_fail(x, NULL, key, "%.40s is out of range (expected %s)", v, buf);
+		return NULL;
 	}
-	if (type == K_INT || type == K_U64 || type == K_FLOAT || type == K_DOUBLE) {
-		errno = 0;
-		i = strtoll(v, &end, 10);
-		if (*v && *end == '\0' && errno == ERANGE && (type == K_INT || type == K_U64)) {
-			key_expect(k, buf, sizeof buf);
-			cfg_fail(x, NULL, key, "%.40s is out of range (expected %s)", v, buf);
-			return NULL;
-		}
-		if (*v && *end == '\0' && errno == 0) {
-			s = config_setting_add(root, "v", CONFIG_TYPE_INT64);
-			config_setting_set_int64(s, i);
-			return s;
-		}
-		d = strtod(v, &end);
-		if (*v && *end == '\0') {
-			s = config_setting_add(root, "v", CONFIG_TYPE_FLOAT);
-			config_setting_set_float(s, d);
-			return s;
-		}
-	}
-	s = config_setting_add(root, "v", CONFIG_TYPE_STRING);
-	config_setting_set_string(s, v);
-	return s;
+	if (*v && *end == '\0' && errno == 0)
+		return value_add(lc, CONFIG_TYPE_INT64, i, 0, NULL);
+	double d = strtod(v, &end);
+	if (*v && *end == '\0')
+		return value_add(lc, CONFIG_TYPE_FLOAT, 0, d, NULL);
+	return value_add(lc, CONFIG_TYPE_STRING, 0, 0, v);
 }
 
 /* Splits "a.b" (or "a") into the section and the name; "model.attributes_offset.NAME" sets *attr. */
@@ -779,7 +763,7 @@ override_apply(const struct ctx *x, const char *key, const char *v, struct cfg *
 int
 cfg_override(struct cfg *c, const char *assignment, char *err, size_t errlen)
 {
-	struct ctx x = { NULL, err, errlen };
+	struct ctx x = { NULL, "", err, errlen };
 	const char *eq = strchr(assignment, '=');
 	struct cfg t;
 	char key[128];

@@ -119,7 +119,8 @@ engine_init(struct engine *e, struct rt *rt, struct model *model, const struct c
 	e->model = model;
 	e->cfg = *cfg;
 	pthread_mutex_init(&e->lock, NULL);
-	rng_seed(&e->rng, cfg->seed ? cfg->seed : (uint64_t)time(NULL));
+	e->seed = cfg->seed ? cfg->seed : (uint64_t)time(NULL);
+	rng_seed(&e->rng, e->seed);
 	atomic_init(&e->mode, cfg->mode);
 	seq_init(&e->phrase);
 	seq_init(&e->out);
@@ -223,7 +224,7 @@ engine_decode(struct engine *e, const float *z)
 		amount[k] = e->cfg.attr_amount[k];
 	}
 	lat_add_attributes(m->z_dim, e->z, e->cfg.n_attrs, vec, amount);
-	if (model_decode(e->model, e->z, 1, e->ctrl, e->cfg.temperature, rng_next(&e->rng), e->rows, err,
+	if (model_decode(e->model, e->z, 1, e->ctrl, e->cfg.temperature, e->window_seed, e->rows, err,
 	    sizeof err) < 0) {
 		log_warnx("decode: %s", err);
 		return -1;
@@ -236,20 +237,26 @@ engine_decode(struct engine *e, const float *z)
 	return 0;
 }
 
-/* generate: a fresh prior sample per window, or with walk w a step that keeps z on the prior:
+/* generate: with walk 0, window at bar b is a pure function of (seed, b): its z and its sampling stream
+ * come from a generator seeded with both, so a song position always plays the same bars however the
+ * transport got there. With walk w > 0 the z of successive windows form a chain that stays on the prior:
  * z' = sqrt(1 - w^2) z + w n, n ~ N(0, I). */
 static void
-engine_z_generate(struct engine *e)
+engine_z_generate(struct engine *e, int64_t bar)
 {
 	int Z = e->model->vae.z_dim;
 	float w = e->cfg.walk > 1.0f ? 1.0f : e->cfg.walk;
+	struct rng r;
 
 	if (w <= 0.0f) {
-		lat_sample(&e->rng, Z, e->zprev);
+		rng_seed(&r, e->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(bar + 1)));
+		lat_sample(&r, Z, e->zprev);
+		e->window_seed = rng_next(&r);
 		return;
 	}
 	for (int i = 0; i < Z; i++)
 		e->zprev[i] = sqrtf(1.0f - w * w) * e->zprev[i] + w * (float)rng_normal(&e->rng);
+	e->window_seed = rng_next(&e->rng);
 }
 
 /* morph: window i of M goes from slot A to slot B at t = i / (M - 1); then hold B or swap and go back. */
@@ -275,6 +282,7 @@ engine_z_morph(struct engine *e)
 	else
 		lat_lerp(Z, e->slot[0], e->slot[1], t, e->zprev);
 	e->morph_window++;
+	e->window_seed = rng_next(&e->rng);
 }
 
 /* generate and morph: keep bars queued up to lookahead bars past the current one. */
@@ -287,7 +295,7 @@ engine_fill(struct engine *e, int64_t cur, int mode)
 		if (mode == CFG_MODE_MORPH)
 			engine_z_morph(e);
 		else
-			engine_z_generate(e);
+			engine_z_generate(e, e->next_bar);
 		if (engine_decode(e, e->zprev) < 0 || engine_queue_window(e, e->next_bar, RT_BAR_REPEAT) < 0)
 			return;
 		e->next_bar += W;
@@ -342,6 +350,7 @@ engine_answer(struct engine *e, int64_t start, int64_t bar)
 		if (w > 0)      /* drift: a random walk of the answer's z, per bar */
 			for (int i = 0; i < m->z_dim; i++)
 				e->zprev[i] += e->cfg.drift * sqrtf((float)W) * (float)rng_normal(&e->rng);
+		e->window_seed = rng_next(&e->rng);
 		if (engine_decode(e, e->zprev) < 0 || engine_queue_window(e, bar + (int64_t)w * W, 0) < 0)
 			break;
 	}
@@ -394,8 +403,14 @@ engine_tick(struct engine *e)
 		e->started = 0;
 		engine_flush(e, 0);
 	}
-	if (e->was_running && !running)
-		engine_flush(e, 0);     /* stopped: a Start begins at bar 0 again */
+	if (!running) {
+		/* stopped: queue from where the transport will resume (0 after Stop, or where a Song
+		 * Position Pointer put it); a Start at another place is caught below as a jump */
+		int64_t at = NOW(e, locate) / RT_STEPS_PER_BAR;
+		if (e->was_running || (at != e->queued_from && mode != CFG_MODE_CONTINUE))
+			engine_flush(e, at > 0 ? at : 0);
+		cur = e->queued_from - 1;
+	}
 	e->was_running = running;
 	if (mode == CFG_MODE_CONTINUE) {
 		engine_continue(e);
@@ -436,6 +451,8 @@ engine_set_cfg(struct engine *e, struct cfg *c)
 
 	e->cfg = *c;
 	free(c);
+	if (e->cfg.seed != 0)
+		e->seed = e->cfg.seed;
 	if (old.bpm != e->cfg.bpm && e->cfg.clock == CFG_CLOCK_INTERNAL)
 		rt_command(e->rt, RT_CMD_BPM, 0, e->cfg.bpm);
 	if (old.out_channel != e->cfg.out_channel)

@@ -58,6 +58,8 @@ struct engine {
 
 	/* engine thread only */
 	struct rng rng;
+	uint64_t seed;          /* cfg seed, or the start time */
+	uint64_t window_seed;   /* sampling stream of the window being decoded */
 	uint32_t epoch;
 	int started;            /* internal clock: transport started */
 	int was_running;        /* transport state at the last tick */

@@ -19,7 +19,7 @@
 #define MAIN_RECONNECT_MS 1000
 #define MAIN_STATUS_MS 10000
 
-static volatile sig_atomic_t quit, reload;
+static volatile sig_atomic_t quit, reload, status;
 
 struct daemon {
 	struct cfg cfg;
@@ -36,6 +36,8 @@ on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		reload = 1;
+	else if (sig == SIGUSR1)
+		status = 1;
 	else
 		quit = 1;
 }
@@ -139,6 +141,7 @@ static void
 daemon_status(struct daemon *d, int force)
 {
 	struct rt_counters *c = &d->rt.cnt;
+	struct clock_stats cs;
 	uint64_t rep = atomic_load(&c->bars_repeated), stale = atomic_load(&c->bars_stale);
 	uint64_t bad = atomic_load(&c->in_bad_status) + atomic_load(&c->in_bad_length) +
 	    atomic_load(&c->in_bad_data);
@@ -149,16 +152,42 @@ daemon_status(struct daemon *d, int force)
 	if (bad != d->last_bad)
 		log_warnx("dropped %llu malformed MIDI input events (total %llu)",
 		    (unsigned long long)(bad - d->last_bad), (unsigned long long)bad);
+	clock_stats_read(&d->rt.clock, &cs);
 	if (force || stale != d->last_stale)
 		log_debug("periods %llu, bars played %llu, repeated %llu, stale %llu, tempo %.2f BPM, step %lld, "
 		    "windows %llu, last decode %.1f ms", (unsigned long long)atomic_load(&c->periods),
 		    (unsigned long long)atomic_load(&c->bars_played), (unsigned long long)rep,
-		    (unsigned long long)stale, clock_bpm(&d->rt.clock),
+		    (unsigned long long)stale, cs.bpm,
 		    (long long)atomic_load(&d->rt.now.step), (unsigned long long)atomic_load(&d->eng.cnt.windows),
 		    atomic_load(&d->eng.cnt.decode_us_last) / 1000.0);
 	d->last_repeats = rep;
 	d->last_stale = stale;
 	d->last_bad = bad;
+}
+
+/* SIGUSR1: one line with every counter, for operators and tests. */
+static void
+daemon_report(struct daemon *d)
+{
+	struct rt_counters *c = &d->rt.cnt;
+	struct clock_stats cs;
+	const struct engine_counters *e = &d->eng.cnt;
+
+	clock_stats_read(&d->rt.clock, &cs);
+#define U(x) ((unsigned long long)atomic_load(&(x)))
+	log_info("status: mode %s, tempo %.4f BPM, step %lld, running %d, ticks %llu, missed ticks %llu, "
+	    "late steps %llu, periods %llu, in events %llu, in notes %llu, bad status %llu, bad length %llu, "
+	    "bad data %llu, other %llu, capture overflow %llu, bars played %llu, repeated %llu, missing %llu, "
+	    "stale %llu, out events %llu, out refused %llu, forced off %llu, flushes %llu, windows %llu, "
+	    "phrases %llu, resyncs %llu, decode ms last %.2f max %.2f",
+	    cfg_mode_name(atomic_load(&d->eng.mode)), cs.bpm, (long long)atomic_load(&d->rt.now.step),
+	    atomic_load(&d->rt.now.running), (unsigned long long)cs.ticks, (unsigned long long)cs.missed_ticks,
+	    (unsigned long long)cs.late_steps, U(c->periods), U(c->in_events), U(c->in_notes),
+	    U(c->in_bad_status), U(c->in_bad_length), U(c->in_bad_data), U(c->in_other), U(c->capture_overflow),
+	    U(c->bars_played), U(c->bars_repeated), U(c->bars_missing), U(c->bars_stale), U(c->out_events),
+	    U(c->out_refused), U(c->notes_forced_off), U(c->flushes), U(e->windows), U(e->phrases),
+	    U(e->resyncs), U(e->decode_us_last) / 1000.0, U(e->decode_us_max) / 1000.0);
+#undef U
 }
 
 static void
@@ -203,6 +232,10 @@ daemon_loop(struct daemon *d, const char *path, int argc, char **overrides, int 
 			since_retry = 0;
 			if (backend_up(d, err, sizeof err) == 0)
 				log_info("%s: connected again", d->ops->name);
+		}
+		if (status) {
+			status = 0;
+			daemon_report(d);
 		}
 		if (since_status >= MAIN_STATUS_MS) {
 			daemon_status(d, 1);
@@ -301,6 +334,7 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (daemon_start(&d, err, sizeof err) < 0)
 		fatalx("%s", err);

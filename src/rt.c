@@ -278,8 +278,11 @@ rt_step(struct rt *rt, int64_t step, uint64_t frame, rt_write_fn write, void *ct
 static void
 rt_transport(struct rt *rt, const struct clock_event *e, rt_write_fn write, void *ctx)
 {
-	if (rt->leading && rt->send_transport && e->midi)
-		rt_emit(rt, e->frame, &e->midi, 1, write, ctx);
+	static const uint8_t bytes[] = { [CLOCK_EV_START] = 0xFA, [CLOCK_EV_CONTINUE] = 0xFB,
+		[CLOCK_EV_STOP] = 0xFC };
+
+	if (rt->leading && rt->send_transport)
+		rt_emit(rt, e->frame, &bytes[e->type], 1, write, ctx);
 	if (e->type == CLOCK_EV_STOP) {
 		if (rt->have_cur)
 			rt_play_events(rt, RT_STEPS_PER_BAR, e->frame, write, ctx);
@@ -313,6 +316,7 @@ rt_end(struct rt *rt, rt_write_fn write, void *ctx)
 		}
 	}
 	NOW_SET(rt, frame, rt->frame0 + rt->nframes);
+	NOW_SET(rt, locate, clock_step(&rt->clock));
 	NOW_SET(rt, frames_per_step_x1000, (uint64_t)(fps * 1000.0));
 	CNT_ADD(rt, periods, 1);
 	sem_post(&rt->wake);

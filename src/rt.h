@@ -93,6 +93,7 @@ struct rt_now {
 	_Atomic int running;                    /* transport rolling */
 	_Atomic uint64_t frames_per_step_x1000; /* current step length estimate, milli-frames */
 	_Atomic uint32_t resets;                /* rt_reset calls: the engine starts over */
+	_Atomic int64_t locate;                 /* the step the next step event will carry (SPP while stopped) */
 };
 
 /* Writes one MIDI event at an absolute frame of the current period; returns 0, or -1 if refused. */

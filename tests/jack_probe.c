@@ -31,7 +31,7 @@ struct probe_opts {
 	const char *mode, *server, *client, *out, *script, *ready, *seed_s;
 	const char *connect[PROBE_MAX_CONNECT];
 	int nconnect, no_bbt;
-	double seconds, wait, garbage, bpm, change_at, to_bpm, delay;
+	double seconds, wait, garbage, bpm, change_at, to_bpm, delay, at;
 	uint64_t seed;
 };
 
@@ -89,7 +89,7 @@ probe_usage(FILE *f)
 	    "usage: jack_probe record --server NAME --client NAME [--connect SRC_REGEX...] [--seconds S]\n"
 	    "                         --out FILE [--ready FILE] [--wait S]\n"
 	    "       jack_probe play --server NAME --client NAME --connect DST_REGEX... [--ready FILE] [--wait S]\n"
-	    "                       (--script FILE [--delay FRAMES] | --garbage RATE --seconds S [--seed N])\n"
+	    "                       (--script FILE [--delay FRAMES | --at ABS_FRAME] | --garbage RATE --seconds S [--seed N])\n"
 	    "       jack_probe clockmaster --server NAME [--client NAME] (--bpm B [--change-at S --to BPM] | --no-bbt)\n"
 	    "                              [--seconds S]\n"
 	    "--seconds 0 (record, clockmaster) runs until SIGTERM/SIGINT. Exit: 0 ok, 1 failure, 2 usage.\n");
@@ -121,6 +121,7 @@ static const struct probe_optdef {
 	{ "--seconds", offsetof(struct probe_opts, seconds), 1, 0, 86400 },
 	{ "--wait", offsetof(struct probe_opts, wait), 1, 0, 600 },
 	{ "--delay", offsetof(struct probe_opts, delay), 1, 0, 1 << 30 },
+	{ "--at", offsetof(struct probe_opts, at), 1, 0, 4294967295.0 },
 	{ "--garbage", offsetof(struct probe_opts, garbage), 1, 1e-3, 1e6 },
 	{ "--bpm", offsetof(struct probe_opts, bpm), 1, 1, 1000 },
 	{ "--to", offsetof(struct probe_opts, to_bpm), 1, 1, 1000 },
@@ -477,7 +478,8 @@ probe_play_process(jack_nframes_t n, void *arg)
 		return 0;
 	t0 = jack_last_frame_time(p->client);
 	if (!p->started) {
-		p->start = t0 + (uint32_t)p->o.delay;
+		/* --at: script offsets count from that absolute frame (to play on another client's grid) */
+		p->start = p->o.at > 0 ? (uint32_t)p->o.at : t0 + (uint32_t)p->o.delay;
 		p->started = 1;
 	}
 	if (p->o.garbage > 0)

@@ -68,7 +68,9 @@ jackenv_start() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	# --no-realtime: root without rtprio here; the dummy driver's -r is the rate, -p the period
+	# JACKENV_WAIT: microseconds between periods (dummy -w); below rate/period it runs faster than real time
 	jackd --no-realtime $JACKENV_SYNC -n "$JACKENV_SERVER" -d dummy -r "$JACKENV_RATE" -p "$JACKENV_PERIOD" \
+		${JACKENV_WAIT:+-w "$JACKENV_WAIT"} \
 		>"$JACKENV_DIR/jackd.log" 2>&1 &
 	JACKENV_PID=$!
 	i=0

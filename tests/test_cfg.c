@@ -50,7 +50,7 @@ expect_err(const char *text, int line, const char *key, const char *what, const 
 		diag("  rc %d, err \"%s\", want prefix \"%s\" and \"%s\"", rc, err, want, what);
 }
 
-/* A libconfig parse error: "DIR/t.conf:LINE: what (expected ...)". */
+/* A libconfig parse error: "DIR/t.conf:LINE: what". */
 static void
 expect_syntax(const char *text, int line, const char *what, const char *label)
 {
@@ -58,7 +58,7 @@ expect_syntax(const char *text, int line, const char *what, const char *label)
 	char want[700];
 	int rc = load_text(&c, text);
 
-	snprintf(want, sizeof want, "%s/t.conf:%d: %s (expected", dir, line, what);
+	snprintf(want, sizeof want, "%s/t.conf:%d: %s", dir, line, what);
 	if (!ok(rc == -1 && strncmp(err, want, strlen(want)) == 0, "parse error: %s", label))
 		diag("  rc %d, err \"%s\", want prefix \"%s\"", rc, err, want);
 }
@@ -82,11 +82,13 @@ expect_override_err(const char *a, const char *key, const char *what)
 
 /* ---- field-by-field comparison ----------------------------------------------------------------- */
 
-static int mismatches;
-#define CMP_NUM(f) do { if (a->f != b->f) { mismatches++; diag("  %s: %.17g != %.17g", #f, \
-	(double)a->f, (double)b->f); } } while (0)
-#define CMP_STR(f) do { if (strcmp(a->f, b->f) != 0) { mismatches++; diag("  %s: \"%s\" != \"%s\"", #f, \
-	a->f, b->f); } } while (0)
+static int mismatches, quiet;
+#define CMP_NUM(f) do { if (a->f != b->f && mismatches++ >= 0 && !quiet) diag("  %s: %.17g != %.17g", #f, \
+	(double)a->f, (double)b->f); } while (0)
+#define CMP_STR(f) do { if (strcmp(a->f, b->f) != 0 && mismatches++ >= 0 && !quiet) diag("  %s: \"%s\" != " \
+	"\"%s\"", #f, a->f, b->f); } while (0)
+/* Fields cfg_compare looks at when a has 2 attributes, 2 input and 1 output patterns (all but file). */
+#define FULL_FIELDS 41
 
 static int
 cfg_compare(const struct cfg *a, const struct cfg *b)
@@ -154,7 +156,7 @@ static const char full_text[] =
 static void
 test_full(void)
 {
-	struct cfg c, w;
+	struct cfg c, w, d;
 	int rc;
 
 	cfg_defaults(&w);
@@ -175,8 +177,11 @@ test_full(void)
 	rc = load_text(&c, full_text);
 	if (!ok(rc == 0, "a full custom file loads"))
 		diag("  %s", err);
-	ok(rc == 0 && cfg_compare(&c, &w) == 0, "it sets every field");
-	is_int(cfg_compare(&c, &w) == 0 ? 0 : 1, 0, "and no default leaks through");
+	ok(rc == 0 && cfg_compare(&c, &w) == 0, "it sets the fields as written");
+	cfg_defaults(&d);
+	quiet = 1;
+	is_int(cfg_compare(&w, &d), FULL_FIELDS, "every one of them differs from its default");
+	quiet = 0;
 	/* A failed load leaves the struct as it was. */
 	rc = load_text(&c, "clock = { bpm = 0; };\n");
 	ok(rc == -1 && c.bpm == 96.5 && c.mode == CFG_MODE_MORPH, "a failed load leaves the struct untouched");
@@ -251,6 +256,8 @@ test_errors(void)
 	expect_err("output = {\n velocity = 0; };\n", 2, "output.velocity", "0 is out of range (expected an integer 1..127)",
 		"velocity 0");
 	expect_err("model = { temperature = -1; };\n", 1, "model.temperature", "-1 is out of range", "temperature -1");
+	expect_err("capture = { rest_seconds = 0.05; };\n", 1, "capture.rest_seconds", ": 0.05 is out of range (expected "
+		"a number 0.1..60)", "numbers are printed as written");
 	expect_err("output = { lookahead_bars = 0; };\n", 1, "output.lookahead_bars", "0 is out of range",
 		"lookahead 0");
 	expect_err("model = { seed = -1; };\n", 1, "model.seed", "-1 is out of range", "seed -1");
@@ -285,7 +292,7 @@ test_errors(void)
 	snprintf(big, sizeof big, "backend = { connect_input = \"%0256d\"; };\n", 0);
 	expect_err(big, 1, "backend.connect_input", "256 bytes is too long", "pattern of 256 bytes");
 	expect_err("model = { attributes_offset = {\n a = 1;\n b = \"x\"; }; };\n", 3,
-		"model.attributes_offset.b", "wrong type: a string (expected a group of at most 16", "attribute amount type");
+		"model.attributes_offset.b", "wrong type: a string (expected a number -10..10)", "attribute amount type");
 	expect_err("model = { attributes_offset = { a = 11; }; };\n", 1, "model.attributes_offset.a",
 		"11 is out of range", "attribute amount 11");
 	expect_err("model = { attributes_offset = 1.0; };\n", 1, "model.attributes_offset", "wrong type: a float",
@@ -294,7 +301,7 @@ test_errors(void)
 	for (int i = 0; i < 17; i++)
 		snprintf(big + strlen(big), sizeof big - strlen(big), "a%d = 0.1;\n", i);
 	strcat(big, "}; };\n");
-	expect_err(big, 18, "model.attributes_offset.a16", "too many attributes", "17 attributes");
+	expect_err(big, 18, "model.attributes_offset.a16", "too many attributes (expected at most 16)", "17 attributes");
 	expect_err("model = { clock = { bpm = 1; }; };\n", 1, "model.clock", "unknown setting", "section in a section");
 }
 
@@ -383,6 +390,14 @@ test_overrides(void)
 }
 
 /* ---- mutations of the example file ------------------------------------------------------------------- */
+
+/* libconfig 1.5 leaks the lexer's string buffer on some syntax errors (fixed in 1.7); not ours to report. */
+const char *__lsan_default_suppressions(void);
+const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:libconfig.so\n";
+}
 
 static uint64_t
 rnd(uint64_t *s)

@@ -1,0 +1,190 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# test_daemon_jack.sh: musicvaed against a real JACK server (jackd -d dummy, private name): exact frames with
+# the internal clock, following external clock (steady, jittered, tempo change, dropped ticks), call and
+# response, stop/SPP/continue, garbage input, and no allocation on the process thread.
+set -u
+. "${top_srcdir:-.}/tests/jackenv.sh"
+src=${top_srcdir:-.}
+build=${top_builddir:-.}
+D=$build/musicvaed
+CHECK="node $src/tests/daemon_check.js"
+command -v node >/dev/null 2>&1 || { echo "1..0 # SKIP node missing (run scripts/install-deps)"; exit 0; }
+command -v jack_midi_clock >/dev/null 2>&1 || { echo "1..0 # SKIP jack_midi_clock missing (jack-midi-clock)"; exit 0; }
+echo "1..23"
+jackenv_start
+W=$JACKENV_DIR
+"$build/tests/mkmodel" mel "$W/mel" 7 || jackenv_bail "mkmodel failed"
+S=$JACKENV_SERVER
+
+# conf NAME SETTINGS...: a configuration file with the test's server and model
+conf() {
+	f=$W/$1.conf; shift
+	{
+		echo "model = { path = \"$W/mel\"; seed = 11; temperature = 0.5; };"
+		echo "backend = { type = \"jack\"; server_name = \"$S\"; connect_output = [ \"^rec:in\$\" ];"
+		echo "  connect_input = [ \"^(play|clk|jack_midi_clock):\" ]; };"
+		for l in "$@"; do echo "$l"; done
+	} > "$f"
+	echo "$f"
+}
+# record: start the recorder (port rec:in) before the daemon so that it sees the daemon's first event
+record() {
+	rm -f "$W/rec.ready"
+	jackenv_bg "$JACK_PROBE" record --server "$S" --client rec --out "$W/$1.rec" --ready "$W/rec.ready"
+	REC=$JACKENV_LASTPID
+	jackenv_wait_file "$W/rec.ready" 10 || jackenv_bail "recorder did not start"
+}
+daemon() {
+	jackenv_bg "$D" -c "$@"
+	DPID=$JACKENV_LASTPID
+	DLOG=$W/bg$JACKENV_NBG.log
+}
+# frames_wait N: sleep until the server has run about N frames (the dummy driver runs in real time)
+frames_wait() {
+	sleep "$(awk -v n="$1" -v r="$JACKENV_RATE" 'BEGIN { printf "%.2f", n / r + 0.3 }')"
+}
+# mclk ARGS...: jack_midi_clock, started before the daemon (whose connect_input pattern takes its port)
+# and connected to the recorder; the transport is started later by the clockmaster, so it sends Start
+mclk() {
+	jackenv_bg jack_midi_clock "$@"
+	MC=$JACKENV_LASTPID
+	i=0
+	until jack_connect -s "$S" jack_midi_clock:mclk_out rec:in >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -gt 50 ] && jackenv_bail "cannot connect jack_midi_clock to the recorder"
+		sleep 0.1
+	done
+}
+status() {
+	kill -USR1 "$DPID"; sleep 0.3
+	grep 'status:' "$DLOG" | tail -n 1
+}
+finish() {
+	jackenv_kill "$DPID"; DSTAT=$JACKENV_STATUS
+	sleep 0.2
+	jackenv_kill "$REC" INT
+}
+
+# 1-4. Internal clock, generate mode: every note-on on its step's exact frame for 16 bars.
+for bpm in 120 173; do
+	record grid$bpm
+	daemon "$(conf grid$bpm "clock = { bpm = $bpm; send_transport = true; };")"
+	frames_wait $((48000 * 60 * 4 * 17 / bpm))
+	finish
+	$CHECK grid "$W/grid$bpm.rec" $bpm 16 > "$W/out" 2>&1; jackenv_ok $? "internal clock $bpm BPM: every note-on at its step's frame for 16 bars"
+	cat "$W/out"
+	$CHECK held "$W/grid$bpm.rec" > "$W/out" 2>&1; jackenv_ok $? "internal clock $bpm BPM: no note left sounding after SIGTERM"
+	cat "$W/out"
+done
+$CHECK steps "$W/grid120.rec" 120 | awk '$1 < 256' > "$W/ref.steps"
+
+# 5-9. External clock from jack_midi_clock at 123 BPM (timebase master publishes BBT).
+record ext
+mclk
+daemon "$(conf ext 'clock = { source = "external"; };')"
+sleep 1
+jackenv_bg "$JACK_PROBE" clockmaster --server "$S" --client clk --bpm 123 --seconds 12
+CLK=$JACKENV_LASTPID
+frames_wait $((48000 * 60 * 4 * 2 / 123 + 48000))
+st=$(status); bpm=$(echo "$st" | sed -n 's/.*tempo \([0-9.]*\) BPM.*/\1/p')
+awk -v b="$bpm" 'BEGIN { exit !(b > 122.9 && b < 123.1) }'; jackenv_ok $? "external clock: tempo estimate $bpm BPM within 0.1 of 123 after 2 bars"
+frames_wait $((48000 * 6))
+jackenv_kill "$MC" INT; jackenv_kill "$CLK"
+finish
+$CHECK ticks "$W/ext.rec" 0 > "$W/out" 2>&1; jackenv_ok $? "external clock: every note-on exactly on the frame of its step's tick"
+grep '^#' "$W/out"
+grep -v '^#' "$W/out" | awk '$1 < 256' > "$W/ext.steps"
+n=$(wc -l < "$W/ext.steps")
+head -n "$n" "$W/ref.steps" | cmp -s - "$W/ext.steps"; jackenv_ok $? "external clock: the same notes on the same steps as the internal-clock run ($n events)"
+$CHECK held "$W/ext.rec" > /dev/null 2>&1; jackenv_ok $? "external clock: no stuck note"
+jackenv_ok $DSTAT "external clock: daemon exited cleanly"
+
+# 10-12. jack_midi_clock -J 10: each interval jittered by up to 10 %.
+record jit
+mclk -b 123 -J 10
+daemon "$(conf jit 'clock = { source = "external"; };')"
+sleep 1
+jackenv_bg "$JACK_PROBE" clockmaster --server "$S" --client clk --no-bbt --seconds 10
+CLK=$JACKENV_LASTPID
+frames_wait $((48000 * 9))
+jackenv_kill "$MC" INT; jackenv_kill "$CLK"
+st=$(status)
+finish
+$CHECK ticks "$W/jit.rec" 1 > "$W/out" 2>&1; jackenv_ok $? "jittered clock: every note-on within 1 ms of its step's tick"
+grep '^#' "$W/out"
+grep -v '^#' "$W/out" | awk '$1 < 256' > "$W/jit.steps"
+n=$(wc -l < "$W/jit.steps")
+[ "$n" -gt 20 ] && head -n "$n" "$W/ref.steps" | cmp -s - "$W/jit.steps"; jackenv_ok $? "jittered clock: no step skipped or doubled ($n events equal the reference)"
+echo "$st" | grep -q 'missed ticks 0,'; jackenv_ok $? "jittered clock: no tick taken for missing"
+
+# 13-14. Tempo change 123 -> 90 BPM from the timebase master, followed within one bar.
+record tempo
+mclk
+daemon "$(conf tempo 'clock = { source = "external"; };')"
+sleep 1
+jackenv_bg "$JACK_PROBE" clockmaster --server "$S" --client clk --bpm 123 --change-at 4 --to 90 --seconds 12
+CLK=$JACKENV_LASTPID
+frames_wait $((48000 * 4 + 48000 * 60 * 4 / 90))
+st=$(status); bpm=$(echo "$st" | sed -n 's/.*tempo \([0-9.]*\) BPM.*/\1/p')
+awk -v b="$bpm" 'BEGIN { exit !(b > 89.5 && b < 90.5) }'; jackenv_ok $? "tempo change 123 -> 90: estimate $bpm one bar after the change"
+jackenv_kill "$MC" INT; jackenv_kill "$CLK"
+finish
+$CHECK ticks "$W/tempo.rec" 0 > "$W/out" 2>&1; jackenv_ok $? "tempo change: every note-on still on its step's tick"
+grep '^#' "$W/out"
+
+# 15-17. Dropped ticks: a scripted clock at 123 BPM with two ticks left out (one begins a step).
+awk 'BEGIN { f = 48000 * 60 / (123 * 24); print 0, "FA";
+	for (i = 0; i < 24 * 4 * 6; i++) if (i != 200 && i != 300) printf "%d F8\n", int(f * i + 0.5) + 256 }' > "$W/drop.script"
+record drop
+daemon "$(conf drop 'clock = { source = "external"; };')"
+jackenv_bg "$JACK_PROBE" play --server "$S" --client play --connect 'musicvaed:midi_in' 'rec:in' --script "$W/drop.script" --delay 512
+frames_wait $((48000 * 60 * 4 * 6 / 123 + 4800))
+st=$(status)
+finish
+echo "$st" | grep -q 'missed ticks 2, late steps 1,'; jackenv_ok $? "dropped ticks: both detected and counted, the step on one reported late"
+echo "# $(echo "$st" | sed -n 's/.*\(ticks [0-9]*, missed ticks [0-9]*, late steps [0-9]*\).*/\1/p')"
+$CHECK ticks "$W/drop.rec" 0 > "$W/out" 2>&1; jackenv_ok $? "dropped ticks: every note-on on its step's tick (the step whose tick was dropped at the next one)"
+grep '^#' "$W/out"
+grep -v '^#' "$W/out" | awk '$1 < 96' > "$W/drop.steps"
+head -n "$(wc -l < "$W/drop.steps")" "$W/ref.steps" | cmp -s - "$W/drop.steps"; jackenv_ok $? "dropped ticks: step phase kept (notes equal the reference by step)"
+$CHECK held "$W/drop.rec" > /dev/null 2>&1; jackenv_ok $? "dropped ticks: no stuck note"
+
+# 18-19. Stop mid-bar, then Song Position Pointer 40 (bar 2, step 8) and Continue.
+awk 'BEGIN { f = 48000 * 60 / (123 * 24); print 0, "FA";
+	for (i = 0; i < 24 * 4 * 3 + 40; i++) printf "%d F8\n", int(f * i + 0.5) + 256;
+	stop = int(f * i + 0.5) + 256; print stop, "FC"; print stop + 24000, "F2 28 00"; print stop + 24100, "FB";
+	for (j = 0; j < 24 * 4 * 2; j++) printf "%d F8\n", stop + 24100 + int(f * (j + 1) + 0.5) }' > "$W/spp.script"
+record spp
+daemon "$(conf spp 'clock = { source = "external"; };')"
+jackenv_bg "$JACK_PROBE" play --server "$S" --client play --connect 'musicvaed:midi_in' 'rec:in' --script "$W/spp.script" --delay 512
+frames_wait $((48000 * 60 * 4 * 6 / 123 + 48000))
+finish
+$CHECK stop "$W/spp.rec" > "$W/out" 2>&1; jackenv_ok $? "Stop mid-bar: every sounding note gets its note-off in the same period"
+cat "$W/out"
+$CHECK ticks "$W/spp.rec" 0 continue 2>&1 | grep ' on ' | awk '$1 < 64' > "$W/spp.steps"
+awk '$1 >= 40 && $1 < 64 && $2 == "on"' "$W/ref.steps" | head -n "$(wc -l < "$W/spp.steps")" | cmp -s - "$W/spp.steps" &&
+	[ "$(head -n 1 "$W/spp.steps" | cut -d' ' -f1)" = 40 ]
+jackenv_ok $? "SPP 40 + Continue: resumes on step 40 with that step's notes"
+
+# 20-22. Garbage on the input (10,000 events/s) in continue mode for 30 s of real time, with the process
+# thread's allocator calls counted by an LD_PRELOAD wrapper around jack_set_process_callback.
+record garbage
+daemon "$(conf garbage 'mode = "continue";' 'capture = { rest_seconds = 0.5; };')"
+jackenv_kill "$DPID"
+JACKENV_NBG=$((JACKENV_NBG + 1)); DLOG=$W/bg$JACKENV_NBG.log
+RTALLOC_OUT=$W/rtalloc.txt LD_PRELOAD=$build/tests/rtalloc.so "$D" -c "$W/garbage.conf" > "$DLOG" 2>&1 &
+DPID=$!; JACKENV_PIDS="$JACKENV_PIDS $DPID"
+sleep 1
+jackenv_bg "$JACK_PROBE" play --server "$S" --client play --connect 'musicvaed:midi_in' --garbage 10000 --seconds 30 --seed 7
+GP=$JACKENV_LASTPID
+sleep 30
+jackenv_kill "$GP"
+st=$(status)
+alive=1; jackenv_alive "$DPID" || alive=0
+finish
+[ $alive = 1 ] && [ "$DSTAT" = 0 ]; jackenv_ok $? "garbage input: the daemon kept running and exited cleanly"
+echo "# $(echo "$st" | sed -n 's/.*\(in events.*capture overflow [0-9]*\).*/\1/p')"
+$CHECK held "$W/garbage.rec" > "$W/out" 2>&1; jackenv_ok $? "garbage input: no stuck note"
+allocs=$(awk '{ print $4 + $6 }' "$W/rtalloc.txt" 2>/dev/null)
+echo "# process thread: $(cat "$W/rtalloc.txt" 2>/dev/null)"
+[ "${allocs:-x}" = 0 ] && awk '{ exit !($2 > 1000) }' "$W/rtalloc.txt"; jackenv_ok $? "no malloc or free on the JACK process thread during 30 s"

@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test_dataset.c: windowing, top line, meters, drums, dedup, splits and the dataset file (src/dataset.c). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "codec.h"
+#include "dataset.h"
+#include "seq.h"
+#include "smf.h"
+#include "tap.h"
+
+#define T 32
+
+static char tmpdir[] = "/tmp/test_dataset.XXXXXX";
+
+static void
+add(struct seq *s, int pitch, int start, int end, int drum)
+{
+	struct note n = { .pitch = pitch, .velocity = 100, .is_drum = drum, .start = start, .end = end,
+	    .start_time = start * 0.125, .end_time = end * 0.125 };
+
+	if (seq_add(s, &n) == -1)
+		abort();
+	if (end > s->total_steps)
+		s->total_steps = end;
+}
+
+static void
+fresh(struct seq *s)
+{
+	seq_init(s);
+	s->steps_per_quarter = 4;
+}
+
+static void
+codec_of(struct codec *c, const char *type)
+{
+	char err[256];
+	json_t *dc = json_pack("{s:s, s:{s:i, s:i, s:i}}", "type", type, "args", "numSteps", T, "minPitch", 21,
+	    "maxPitch", 108);
+
+	if (dc == NULL || codec_from_json(c, dc, err, sizeof err) == -1) {
+		printf("Bail out! codec %s: %s\n", type, err);
+		exit(1);
+	}
+	json_decref(dc);
+}
+
+/* Windows of s with everything kept (no note filter), melody or drums. */
+static long
+windows(struct dataset *d, const struct seq *s, enum dataset_kind kind, int min_notes)
+{
+	struct dataset_opts o;
+	char err[256];
+	long n;
+
+	dataset_opts_init(&o, kind);
+	o.min_notes = min_notes;
+	o.min_pitches = min_notes > 0;
+	dataset_init(d, &o);
+	n = dataset_add_seq(d, &o, s, 0, 0, err, sizeof err);
+	if (n < 0)
+		diag("dataset_add_seq: %s", err);
+	return n;
+}
+
+/* The argmax of codec_encode's rows of a one-hot converter for the notes of line starting in [w, w + T). */
+static void
+argmax_tokens(const struct codec *c, const struct seq *line, int w, int *tok)
+{
+	struct seq s;
+	float x[T * 512];
+	char err[256];
+
+	fresh(&s);
+	for (size_t i = 0; i < line->n; i++)
+		if (line->notes[i].start >= w && line->notes[i].start < w + T)
+			add(&s, line->notes[i].pitch, line->notes[i].start - w, line->notes[i].end - w,
+			    line->notes[i].is_drum);
+	if (codec_encode(c, &s, x, err, sizeof err) == -1)
+		diag("codec_encode: %s", err);
+	for (int t = 0; t < T; t++) {
+		int best = 0;
+		for (int k = 1; k < c->in_depth; k++)
+			if (x[t * c->in_depth + k] > x[t * c->in_depth + best])
+				best = k;
+		tok[t] = best;
+	}
+	seq_fini(&s);
+}
+
+static int
+same_tokens(const struct dataset *d, size_t w, const int *tok)
+{
+	for (int t = 0; t < T; t++)
+		if (d->tokens[w * T + t] != tok[t]) {
+			diag("window %zu step %d: token %d, codec says %d", w, t, d->tokens[w * T + t], tok[t]);
+			return 0;
+		}
+	return 1;
+}
+
+/* ---- melody windows ------------------------------------------------------------------------- */
+
+static void
+test_silence_split(void)
+{
+	struct dataset d;
+	struct seq s;
+
+	fresh(&s);
+	for (int t = 0; t < 32; t += 4)
+		add(&s, 60 + t / 4, t, t + 4, 0);        /* bars 0-1 */
+	for (int t = 48; t < 80; t += 4)
+		add(&s, 70, t, t + 2, 0);               /* after exactly one bar of silence: bars 3-4 */
+	is_int(windows(&d, &s, DATASET_MELODY, 0), 2, "one bar of silence splits: windows at bars 0 and 3");
+	ok(d.tokens[0] == 60 - 21 + 2 && d.tokens[T] == 70 - 21 + 2, "second window starts on its first note");
+	dataset_free(&d);
+	seq_clear(&s);
+	for (int t = 0; t < 32; t += 4)
+		add(&s, 60, t, t + 4, 0);
+	for (int t = 47; t < 76; t += 4)
+		add(&s, 70, t, t + 2, 0);               /* 15 steps of silence: one piece, bars 0..4 */
+	is_int(windows(&d, &s, DATASET_MELODY, 0), 4, "15 steps of silence do not split (4 windows in 5 bars)");
+	dataset_free(&d);
+	seq_clear(&s);
+	add(&s, 60, 20, 24, 0);
+	add(&s, 62, 38, 70, 0);                 /* ends in bar 4: padded to its end */
+	is_int(windows(&d, &s, DATASET_MELODY, 0), 3, "pieces start at the bar of their first note, end padded");
+	dataset_free(&d);
+	seq_fini(&s);
+}
+
+static void
+test_top_line(void)
+{
+	struct dataset d;
+	struct seq s;
+	int want[T] = { 0 };
+
+	fresh(&s);
+	add(&s, 60, 0, 16, 0);
+	add(&s, 67, 0, 16, 0);                  /* C-E-G chord: G is the top */
+	add(&s, 64, 0, 16, 0);
+	add(&s, 55, 4, 6, 0);                   /* a lower onset cuts the G */
+	add(&s, 72, 8, 30, 0);
+	add(&s, 76, 12, 14, 0);                 /* cuts the 72; 72's end (30) must not leave a note-off */
+	add(&s, 60, 20, 22, 0);
+	add(&s, 36, 20, 24, 1);                 /* drums are not melody */
+	want[0] = 67 - 19;
+	want[4] = 55 - 19;
+	want[6] = 1;
+	want[8] = 72 - 19;
+	want[12] = 76 - 19;
+	want[14] = 1;
+	want[20] = 60 - 19;
+	want[22] = 1;
+	is_int(windows(&d, &s, DATASET_MELODY, 0), 1, "one window");
+	ok(d.count == 1 && same_tokens(&d, 0, want), "top line: highest of a chord, new onsets cut");
+	dataset_free(&d);
+	seq_fini(&s);
+}
+
+/* Two instruments: one line each (Magenta), or the top of both with per_instrument = 0. */
+static void
+test_instruments(void)
+{
+	struct dataset_opts o;
+	struct dataset d;
+	struct seq s;
+	char err[256];
+
+	fresh(&s);
+	for (int t = 0; t < 32; t += 4) {
+		add(&s, 72 + t / 4, t, t + 4, 0);
+		add(&s, 40 + t / 8, t, t + 4, 0);
+		s.notes[s.n - 1].instrument = 1;
+	}
+	is_int(windows(&d, &s, DATASET_MELODY, 2), 2, "one line per instrument");
+	ok(d.count == 2 && d.tokens[0] == 72 - 19 && d.tokens[T] == 40 - 19, "in instrument order");
+	dataset_free(&d);
+	dataset_opts_init(&o, DATASET_MELODY);
+	o.per_instrument = 0;
+	dataset_init(&d, &o);
+	is_int(dataset_add_seq(&d, &o, &s, 0, 0, err, sizeof err), 1, "per_instrument = 0: one top line");
+	ok(d.count == 1 && d.tokens[0] == 72 - 19, "the upper voice");
+	dataset_free(&d);
+	seq_fini(&s);
+}
+
+/* Top line computed the slow way: per onset the highest pitch, cut at the next onset. */
+static void
+slow_top_line(const struct seq *s, struct seq *line)
+{
+	fresh(line);
+	for (int t = 0; t <= s->total_steps; t++) {
+		int best = -1;
+		for (size_t i = 0; i < s->n; i++)
+			if (s->notes[i].start == t && !s->notes[i].is_drum &&
+			    (best < 0 || s->notes[i].pitch > s->notes[best].pitch))
+				best = (int)i;
+		if (best < 0)
+			continue;
+		if (line->n > 0 && line->notes[line->n - 1].end > t)
+			line->notes[line->n - 1].end = t;
+		add(line, s->notes[best].pitch, t, s->notes[best].end, 0);
+	}
+}
+
+static void
+test_codec_parity(unsigned seed)
+{
+	struct codec c;
+	int tok[T], good = 1;
+
+	codec_of(&c, "MelodyConverter");
+	srand(seed);
+	for (int rep = 0; rep < 50; rep++) {
+		struct seq s, line;
+		struct dataset d;
+		int t = 0, bars = 2 + rand() % 6;
+		fresh(&s);
+		while (t < bars * 16) {                 /* gaps below a bar, chords, overlaps */
+			int chord = 1 + rand() % 3;
+			for (int k = 0; k < chord; k++)
+				add(&s, 21 + rand() % 88, t, t + 1 + rand() % 24, 0);
+			t += 1 + rand() % 8;
+		}
+		slow_top_line(&s, &line);
+		windows(&d, &s, DATASET_MELODY, 0);
+		good &= d.count > 0;
+		for (size_t w = 0; w < d.count && good; w++) {
+			argmax_tokens(&c, &line, (int)w * 16, tok);
+			good &= same_tokens(&d, w, tok);
+		}
+		dataset_free(&d);
+		seq_fini(&s);
+		seq_fini(&line);
+	}
+	ok(good, "melody tokens = argmax of codec_encode(MelodyConverter) on 50 random windows "
+	    "(seed %u)", seed);
+}
+
+static void
+test_meter(void)
+{
+	struct dataset d;
+	struct seq s;
+
+	fresh(&s);
+	for (int t = 0; t < 128; t += 2)
+		add(&s, 60 + t % 12, t, t + 2, 0);      /* 8 bars of 4/4 */
+	s.time_sigs[0] = (struct seq_time_sig){ 0, 3, 4 };
+	s.n_time_sigs = 1;
+	ok(!dataset_has_bars(&s), "3/4 throughout: no bar");
+	is_int(windows(&d, &s, DATASET_MELODY, 0), 0, "3/4 file: no window");
+	dataset_free(&d);
+	s.time_sigs[0] = (struct seq_time_sig){ 0, 2, 2 };
+	is_int(windows(&d, &s, DATASET_MELODY, 0), 7, "2/2 counts as 4/4: 7 windows in 8 bars");
+	dataset_free(&d);
+	s.time_sigs[0] = (struct seq_time_sig){ 0, 4, 4 };
+	s.time_sigs[1] = (struct seq_time_sig){ 64, 3, 4 };
+	s.n_time_sigs = 2;
+	is_int(windows(&d, &s, DATASET_MELODY, 0), 3, "4/4 then 3/4 from bar 4: windows in the first 4 bars only");
+	dataset_free(&d);
+	s.time_sigs[0] = (struct seq_time_sig){ 0, 6, 8 };
+	s.time_sigs[1] = (struct seq_time_sig){ 36, 4, 4 };
+	is_int(windows(&d, &s, DATASET_MELODY, 0), 5, "6/8 then 4/4 at step 36: bar lines restart there");
+	ok(d.count > 0 && d.tokens[0] == 60 + 36 % 12 - 19, "first window starts at step 36");
+	dataset_free(&d);
+	for (int i = 0; i < SEQ_MAX_TIME_SIGS; i++)
+		s.time_sigs[i] = (struct seq_time_sig){ i, i % 2 ? 2 : 4, i % 2 ? 2 : 4 };
+	s.n_time_sigs = SEQ_MAX_TIME_SIGS;
+	ok(windows(&d, &s, DATASET_MELODY, 0) > 0, "32 time signatures: the last goes on");
+	dataset_free(&d);
+	s.n_time_sigs = SEQ_MAX_TIME_SIGS + 1;
+	is_int(windows(&d, &s, DATASET_MELODY, 0), 0, "past the kept time signatures nothing is taken");
+	dataset_free(&d);
+	seq_fini(&s);
+}
+
+/* A format 0 file: time signature num/2^den_log2 at tick 0, then quarter notes. */
+static void
+test_smf_time_sig(void)
+{
+	unsigned char f[] = {
+		'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 0, 0, 1, 0, 96,
+		'M', 'T', 'r', 'k', 0, 0, 0, 32,
+		0x00, 0xff, 0x58, 0x04, 3, 2, 24, 8,            /* 3/4 */
+		0x00, 0x90, 60, 100, 0x60, 0x80, 60, 0,
+		0x00, 0xff, 0x58, 0x04, 4, 2, 24, 8,            /* 4/4 at tick 96 = step 4 */
+		0x00, 0x90, 62, 100, 0x60, 0x80, 62, 0,
+	};
+	struct seq s;
+	char err[256];
+
+	/* 32 bytes of events counted above would need the end of track: append it */
+	unsigned char file[sizeof f + 4];
+	memcpy(file, f, sizeof f);
+	memcpy(file + sizeof f, (unsigned char[]){ 0x00, 0xff, 0x2f, 0x00 }, 4);
+	file[21] = (unsigned char)(sizeof f - 22 + 4);
+	seq_init(&s);
+	if (smf_read_mem(file, sizeof file, "ts.mid", &s, err, sizeof err) == -1)
+		diag("smf_read_mem: %s", err);
+	ok(s.n_time_sigs == 2 && s.time_sigs[0].step == 0 && s.time_sigs[0].num == 3 && s.time_sigs[0].den == 4 &&
+	    s.time_sigs[1].step == 4 && s.time_sigs[1].num == 4 && s.time_sigs[1].den == 4,
+	    "smf_read keeps time signatures in steps");
+	seq_fini(&s);
+}
+
+/* ---- drums -------------------------------------------------------------------------------- */
+
+static void
+test_drums(void)
+{
+	static const int pitch[9] = { 36, 38, 42, 46, 45, 48, 50, 49, 51 };
+	struct codec oh, roll;
+	struct dataset d;
+	struct seq s;
+	int tok[T], good = 1;
+	float x[T * 10];
+	char err[256];
+
+	codec_of(&oh, "DrumsOneHotConverter");
+	codec_of(&roll, "DrumsConverter");
+	fresh(&s);
+	for (int k = 0; k < 9; k++)
+		add(&s, pitch[k], 0, 1, 1);
+	for (int t = 0; t < 48; t++) {
+		for (int k = 0; k < 9; k++)
+			if ((t * 7 + k * 3) % (k + 2) == 0)
+				add(&s, pitch[k], t, t + 1, 1);
+		if (t % 5 == 0)
+			add(&s, 35, t, t + 1, 1);       /* class 0 again: no double count */
+		if (t % 3 == 0)
+			add(&s, 20, t, t + 1, 1);       /* no class: ignored */
+		add(&s, 60, t, t + 1, 0);               /* not a drum */
+	}
+	is_int(windows(&d, &s, DATASET_DRUMS, 0), 2, "drums: 2 windows in 3 bars");
+	for (size_t w = 0; w < d.count; w++) {     /* the window's notes: one per class and step */
+		struct seq win;
+		fresh(&win);
+		for (int t = (int)w * 16; t < (int)w * 16 + T; t++)
+			for (int k = 0; k < 9; k++)
+				for (size_t i = 0; i < s.n; i++)
+					if (s.notes[i].is_drum && s.notes[i].start == t &&
+					    oh.class_of[s.notes[i].pitch] == k) {
+						add(&win, oh.pitch_classes[k][0], t, t + 1, 1);
+						break;
+					}
+		argmax_tokens(&oh, &win, (int)w * 16, tok);
+		good &= same_tokens(&d, w, tok);
+		seq_fini(&win);
+	}
+	ok(good, "drum tokens = argmax of codec_encode(DrumsOneHotConverter)");
+	good = 1;
+	for (size_t w = 0; w < d.count; w++) {
+		struct seq win;
+		fresh(&win);
+		for (size_t i = 0; i < s.n; i++)
+			if (s.notes[i].is_drum && s.notes[i].start >= (int)w * 16 && s.notes[i].start < (int)w * 16 + T)
+				add(&win, s.notes[i].pitch, s.notes[i].start - (int)w * 16, 1, s.notes[i].is_drum);
+		codec_encode(&roll, &win, x, err, sizeof err);
+		for (int t = 0; t < T; t++)
+			for (int k = 0; k < 9; k++)
+				good &= (x[t * 10 + k] != 0) == ((d.tokens[w * T + t] >> k) & 1);
+		seq_fini(&win);
+	}
+	ok(good, "drum token bits = DrumsConverter's class columns");
+	ok(d.count > 0 && d.tokens[0] == (1 | 2 | 4 | 8 | 16 | 32 | 64 | 128 | 256), "step 0: all 9 classes: 511");
+	dataset_free(&d);
+	seq_fini(&s);
+}
+
+/* ---- files: dedup, transposition, splits ---------------------------------------------------- */
+
+static char *
+write_mid(const char *name, const struct seq *s)
+{
+	static char path[8][256];
+	static int k;
+	char err[256];
+	char *p = path[k++ % 8];
+
+	snprintf(p, sizeof path[0], "%s/%s", tmpdir, name);
+	if (smf_write(p, s, err, sizeof err) == -1)
+		diag("smf_write: %s", err);
+	return p;
+}
+
+static void
+test_build(void)
+{
+	struct dataset_opts o;
+	struct dataset d, d2;
+	struct seq s;
+	char *files[4], err[256];
+	int lo = 99, hi = -99, in_range = 1;
+
+	fresh(&s);
+	for (int t = 0; t < 64; t += 4)                 /* 4 bars of the same bar: 1 unique window */
+		add(&s, t % 16 == 0 ? 30 : 103, t, t + 2, 0);
+	files[0] = strdup(write_mid("a.mid", &s));
+	files[1] = strdup(write_mid("b.mid", &s));      /* the same file again */
+	files[2] = (char *)"/nonexistent/c.mid";
+	dataset_opts_init(&o, DATASET_MELODY);
+	o.valid_permille = 0;
+	if (dataset_build(&o, files, 3, &d, err, sizeof err) == -1)
+		diag("dataset_build: %s", err);
+	is_int(d.sources[0].windows, 3, "3 windows before deduplication");
+	is_int(d.sources[0].unique, 1, "1 after");
+	is_int(d.sources[1].unique, 0, "the same file again adds nothing");
+	is_int(d.sources[2].status, DATASET_SRC_UNREADABLE, "a missing file is recorded, not fatal");
+	for (size_t w = 0; w < d.count; w++) {
+		lo = d.transpose[w] < lo ? d.transpose[w] : lo;
+		hi = d.transpose[w] > hi ? d.transpose[w] : hi;
+		for (int t = 0; t < T; t++)
+			in_range &= d.tokens[w * T + t] < DATASET_MEL_CLASSES;
+	}
+	/* pitches 30 and 103: 103 + 5 = 108 is the top, 30 - 6 = 24 is in range: all 12 */
+	ok(d.count == 12 && lo == -6 && hi == 5 && in_range, "transpositions -6..+5 of the window (%zu)", d.count);
+	dataset_free(&d);
+	seq_clear(&s);
+	for (int t = 0; t < 64; t += 4)
+		add(&s, t % 16 == 0 ? 22 : 106, t, t + 2, 0);
+	files[2] = write_mid("c.mid", &s);
+	if (dataset_build(&o, files + 2, 1, &d, err, sizeof err) == -1)
+		diag("dataset_build: %s", err);
+	lo = 99, hi = -99;
+	for (size_t w = 0; w < d.count; w++) {
+		lo = d.transpose[w] < lo ? d.transpose[w] : lo;
+		hi = d.transpose[w] > hi ? d.transpose[w] : hi;
+	}
+	ok(d.count == 4 && lo == -1 && hi == 2, "transpositions leaving 21..108 are dropped (%d..%d)", lo, hi);
+	dataset_free(&d);
+	o.valid_permille = 1000;
+	if (dataset_build(&o, files + 2, 1, &d, err, sizeof err) == -1)
+		diag("dataset_build: %s", err);
+	ok(d.count == 1 && d.split[0] == DATASET_VALID && d.transpose[0] == 0, "validation windows: untransposed");
+	dataset_free(&d);
+	o.valid_permille = 100;
+	dataset_build(&o, files, 3, &d, err, sizeof err);
+	dataset_build(&o, files, 3, &d2, err, sizeof err);
+	ok(d.count == d2.count && memcmp(d.tokens, d2.tokens, d.count * T * 2) == 0 &&
+	    memcmp(d.split, d2.split, d.count) == 0, "two builds are identical");
+	dataset_free(&d);
+	dataset_free(&d2);
+	free(files[0]);
+	free(files[1]);
+	seq_fini(&s);
+}
+
+static void
+test_split(void)
+{
+	int valid = 0, same = 1;
+	char a[64], b[64];
+
+	for (int i = 0; i < 2000; i++) {
+		snprintf(a, sizeof a, "mma/clean/stdlib-x-Groove%d.mid", i);
+		snprintf(b, sizeof b, "mma/hum/stdlib-x-Groove%d.s3.mid", i);
+		valid += dataset_split_of(a, 100);
+		same &= dataset_split_of(a, 100) == dataset_split_of(b, 100);
+		same &= dataset_split_of(a, 100) == dataset_split_of(a, 100);
+	}
+	ok(valid > 140 && valid < 260, "about 10 %% of 2000 files in validation (%d)", valid);
+	ok(same, "split by file name: deterministic, humanised renders follow their groove");
+	is_int(dataset_split_of("x.mid", 0), DATASET_TRAIN, "0 per mille: all train");
+	is_int(dataset_split_of("x.mid", 1000), DATASET_VALID, "1000 per mille: all validation");
+}
+
+/* ---- the file ------------------------------------------------------------------------------- */
+
+static uint64_t
+fnv(const unsigned char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+static unsigned char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *b = malloc(1 << 20);
+
+	*len = fread(b, 1, 1 << 20, f);
+	fclose(f);
+	return b;
+}
+
+static int
+rejects(const unsigned char *buf, size_t len, const char *want, const char *what)
+{
+	struct dataset d;
+	char err[512] = "";
+	int r = dataset_read_mem(&d, buf, len, "x.ds", err, sizeof err);
+
+	if (r == 0 || strstr(err, want) == NULL || strncmp(err, "x.ds: at byte ", 14) != 0)
+		diag("%s: got '%s', want '%s'", what, err, want);
+	return r == -1 && strstr(err, want) != NULL && strncmp(err, "x.ds: at byte ", 14) == 0 &&
+	    d.count == 0 && d.tokens == NULL;
+}
+
+static void
+test_file(void)
+{
+	struct dataset_opts o;
+	struct dataset d, r;
+	struct seq s;
+	char path[256], err[256];
+	char *files[1];
+	unsigned char *buf;
+	size_t len, rec = 2 * T + 8;
+	int same = 1;
+
+	fresh(&s);
+	for (int t = 0; t < 96; t += 3)
+		add(&s, 50 + t % 17, t, t + 2, 0);
+	files[0] = write_mid("round.mid", &s);
+	dataset_opts_init(&o, DATASET_MELODY);
+	o.valid_permille = 0;
+	const char *pkg[] = { "pkg" }, *lic[] = { "GPL-2+" };
+	o.packages = pkg;
+	o.licences = lic;
+	dataset_build(&o, files, 1, &d, err, sizeof err);
+	snprintf(path, sizeof path, "%s/x.ds", tmpdir);
+	is_int(dataset_write(&d, path, err, sizeof err), 0, "dataset_write");
+	is_int(dataset_read(&r, path, err, sizeof err), 0, "dataset_read");
+	same = r.count == d.count && r.num_steps == T && r.kind == DATASET_MELODY && r.n_classes == 90 &&
+	    r.min_pitch == 21 && r.n_sources == 1 && memcmp(r.tokens, d.tokens, d.count * T * 2) == 0 &&
+	    memcmp(r.source, d.source, d.count * 4) == 0 && memcmp(r.split, d.split, d.count) == 0 &&
+	    memcmp(r.transpose, d.transpose, d.count) == 0 && strcmp(r.sources[0].path, files[0]) == 0 &&
+	    strcmp(r.sources[0].package, "pkg") == 0 && strcmp(r.sources[0].licence, "GPL-2+") == 0 &&
+	    r.sources[0].split == d.sources[0].split;
+	ok(same && d.count > 12, "round trip of %zu windows", d.count);
+	dataset_free(&r);
+
+	buf = slurp(path, &len);
+	is_int(len, 64 + d.count * rec + 1 + 4 + strlen(files[0]) + 4 + 3 + 4 + 6, "file size as documented");
+	ok(rejects(buf, 40, "truncated header", "short header"), "truncated header rejected");
+	ok(rejects(buf, len - 5, "truncated", "cut file"), "truncated file rejected");
+	buf[64 + rec + 3] ^= 0x40;
+	ok(rejects(buf, len, "checksum", "flipped bit"), "corrupt byte rejected by the checksum");
+	buf[64 + rec + 3] ^= 0x40;
+	buf[64 + 2 * rec + 2] = 0xff;                   /* token 255 in a melody window, checksum made right */
+	{
+		uint64_t h = fnv(buf + 64, len - 64);
+		for (int i = 0; i < 8; i++)
+			buf[56 + i] = (unsigned char)(h >> (8 * i));
+	}
+	snprintf(err, sizeof err, "at byte %zu: window 2: token %u at step 1", 64 + 2 * rec + 2,
+	    buf[64 + 2 * rec + 2] | buf[64 + 2 * rec + 3] << 8);
+	ok(rejects(buf, len, err, "bad token"), "bad token rejected at its offset");
+	memcpy(buf, "MVAEDSEX", 8);
+	ok(rejects(buf, len, "not a dataset file", "magic"), "bad magic rejected");
+	free(buf);
+	snprintf(path, sizeof path, "%s/none.ds", tmpdir);
+	ok(dataset_read(&r, path, err, sizeof err) == -1 && strstr(err, "none.ds") != NULL, "missing file: %s",
+	    err);
+	dataset_free(&d);
+	seq_fini(&s);
+}
+
+static void
+test_main(void)
+{
+	char out[256], *argv[8];
+	int r;
+
+	snprintf(out, sizeof out, "%s/main.ds", tmpdir);
+	argv[0] = (char *)"dataset";
+	argv[1] = (char *)"-q";
+	argv[2] = (char *)"-o";
+	argv[3] = out;
+	argv[4] = (char *)"--kind";
+	argv[5] = (char *)"melody";
+	argv[6] = write_mid("round.mid", &(struct seq){ .steps_per_quarter = 4, .qpm = 120 });
+	r = dataset_main(7, argv);
+	is_int(r, 0, "dataset_main builds from a file list");
+	ok(access(out, F_OK) == 0, "and writes its output");
+	argv[1] = (char *)"--info";
+	argv[2] = out;
+	is_int(dataset_main(3, argv), 0, "dataset_main --info reads it back");
+	argv[1] = (char *)"--kind";
+	argv[2] = (char *)"piano";
+	ok(dataset_main(3, argv) != 0, "unknown kind refused");
+}
+
+/* --sources alone: every row of the table, with its package and licence. */
+static void
+test_main_sources(void)
+{
+	struct dataset d;
+	struct seq s;
+	char tsv[256], out[256], err[256], *argv[8];
+	FILE *f;
+
+	fresh(&s);
+	for (int t = 0; t < 64; t += 2)
+		add(&s, t % 8 ? 38 : 36, t, t + 1, 1);
+	write_mid("song.mid", &s);
+	snprintf(tsv, sizeof tsv, "%s/sources.tsv", tmpdir);
+	snprintf(out, sizeof out, "%s/drums.ds", tmpdir);
+	f = fopen(tsv, "w");
+	fputs("path\tpackage\tversion\tlicence\tkind\nsong.mid\tpkgX\t1.0\tGPL-3+\tmidi\n", f);
+	fclose(f);
+	argv[0] = (char *)"dataset";
+	argv[1] = (char *)"--sources";
+	argv[2] = tsv;
+	argv[3] = (char *)"-q";
+	argv[4] = (char *)"--kind";
+	argv[5] = (char *)"drums";
+	argv[6] = (char *)"-o";
+	argv[7] = out;
+	is_int(dataset_main(8, argv), 0, "dataset_main --sources TSV: the table's files");
+	if (dataset_read(&d, out, err, sizeof err) == -1)
+		diag("%s", err);
+	ok(d.kind == DATASET_DRUMS && d.n_sources == 1 && d.count == 1 /* two equal windows */ && strcmp(d.sources[0].path, "song.mid") == 0 && strcmp(d.sources[0].package, "pkgX") == 0 &&
+	    strcmp(d.sources[0].licence, "GPL-3+") == 0, "with their path, package and licence (%zu windows)",
+	    d.count);
+	dataset_free(&d);
+	seq_fini(&s);
+}
+
+int
+main(int argc, char **argv)
+{
+	unsigned seed = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : (unsigned)time(NULL);
+	char cmd[300];
+
+	if (mkdtemp(tmpdir) == NULL) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	plan(52);
+	diag("seed %u (pass it as the first argument to replay)", seed);
+	test_silence_split();
+	test_top_line();
+	test_instruments();
+	test_codec_parity(seed);
+	test_meter();
+	test_smf_time_sig();
+	test_drums();
+	test_build();
+	test_split();
+	test_file();
+	test_main();
+	test_main_sources();
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", tmpdir);
+	return tap_failed != 0 || tap_n != tap_planned;
+}
