@@ -64,14 +64,26 @@ function steps(r, bpm) {
 // Tick i (0 = the first 0xF8 after the latest Start, or SPP*6 after a Continue) begins step i/6.
 function ticks(r, tolMs, afterContinue) {
   const tol = (tolMs * r.rate) / 1000, tickAt = new Map(), seen = new Set();
-  let tick = null, worst = 0, late = 0, from = -1;
+  let tick = null, worst = 0, late = 0, from = -1, last = null, dropped = 0;
   const out = [];
+  // the typical tick interval, to see ticks the sender dropped (a gap of about two intervals)
+  const f8 = r.ev.filter((e) => e.bytes[0] === 0xf8).map((e) => e.frame);
+  const gaps = f8.slice(1).map((f, i) => f - f8[i]).sort((a, b) => a - b);
+  const typical = gaps.length ? gaps[gaps.length >> 1] : Infinity;
   for (const e of r.ev) {
     const b = e.bytes;
-    if (b[0] === 0xfa) tick = 0;
-    else if (b[0] === 0xf2) tick = (b[1] | (b[2] << 7)) * 6;
-    else if (b[0] === 0xfb && tick === null) tick = 0;
-    else if (b[0] === 0xf8 && tick !== null) { tickAt.set(e.frame, tick); seen.add(tick); tick++; }
+    if (b[0] === 0xfa) { tick = 0; last = null; }
+    else if (b[0] === 0xf2) { tick = (b[1] | (b[2] << 7)) * 6; last = null; }
+    else if (b[0] === 0xfb) { if (tick === null) tick = 0; last = null; }
+    else if (b[0] === 0xfc) last = null;
+    else if (b[0] === 0xf8 && tick !== null) {
+      if (last !== null && e.frame - last > 1.5 * typical) {
+        const n = Math.round((e.frame - last) / typical) - 1;
+        tick += n;
+        dropped += n;
+      }
+      tickAt.set(e.frame, tick); seen.add(tick); tick++; last = e.frame;
+    }
     if (b[0] === 0xfb && afterContinue) from = e.frame;
   }
   const frames = [...tickAt.keys()].sort((a, b) => a - b);
@@ -91,7 +103,8 @@ function ticks(r, tolMs, afterContinue) {
     if (e.frame > from) out.push(`${Math.round(i / 6)} ${isOn(e.bytes) ? 'on' : 'off'} ${e.bytes[1]}`);
   }
   console.log(`# ${out.length} note events on ${frames.length} ticks, worst note-on error ${worst} frames ` +
-    `(${((worst * 1000) / r.rate).toFixed(3)} ms), ${late} at the tick after a dropped one`);
+    `(${((worst * 1000) / r.rate).toFixed(3)} ms), ${dropped} ticks dropped by the sender, ` +
+    `${late} note events at the tick after a dropped one`);
   for (const l of out) console.log(l);
 }
 

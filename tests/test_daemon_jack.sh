@@ -11,7 +11,7 @@ D=$build/musicvaed
 CHECK="node $src/tests/daemon_check.js"
 command -v node >/dev/null 2>&1 || { echo "1..0 # SKIP node missing (run scripts/install-deps)"; exit 0; }
 command -v jack_midi_clock >/dev/null 2>&1 || { echo "1..0 # SKIP jack_midi_clock missing (jack-midi-clock)"; exit 0; }
-echo "1..23"
+echo "1..26"
 jackenv_start
 W=$JACKENV_DIR
 "$build/tests/mkmodel" mel "$W/mel" 7 || jackenv_bail "mkmodel failed"
@@ -21,7 +21,7 @@ S=$JACKENV_SERVER
 conf() {
 	f=$W/$1.conf; shift
 	{
-		echo "model = { path = \"$W/mel\"; seed = 11; temperature = 0.5; };"
+		echo "model = { path = \"$W/mel\"; seed = 11; temperature = ${TEMP:-0.5}; };"
 		echo "backend = { type = \"jack\"; server_name = \"$S\"; connect_output = [ \"^rec:in\$\" ];"
 		echo "  connect_input = [ \"^(play|clk|jack_midi_clock):\" ]; };"
 		for l in "$@"; do echo "$l"; done
@@ -54,6 +54,10 @@ mclk() {
 		i=$((i + 1)); [ $i -gt 50 ] && jackenv_bail "cannot connect jack_midi_clock to the recorder"
 		sleep 0.1
 	done
+}
+# trim FILE: the events of whole bars before the run's last one (its end is cut by SIGTERM's note-offs)
+trim() {
+	awk 'NR == FNR { if ($2 == "on" && $1 > m) m = $1; next } $1 < 16 * int(m / 16)' "$1" "$1"
 }
 status() {
 	kill -USR1 "$DPID"; sleep 0.3
@@ -93,7 +97,7 @@ jackenv_kill "$MC" INT; jackenv_kill "$CLK"
 finish
 $CHECK ticks "$W/ext.rec" 0 > "$W/out" 2>&1; jackenv_ok $? "external clock: every note-on exactly on the frame of its step's tick"
 grep '^#' "$W/out"
-grep -v '^#' "$W/out" | awk '$1 < 256' > "$W/ext.steps"
+grep -v '^#' "$W/out" | awk '$1 < 256' > "$W/ext.all"; trim "$W/ext.all" > "$W/ext.steps"
 n=$(wc -l < "$W/ext.steps")
 head -n "$n" "$W/ref.steps" | cmp -s - "$W/ext.steps"; jackenv_ok $? "external clock: the same notes on the same steps as the internal-clock run ($n events)"
 $CHECK held "$W/ext.rec" > /dev/null 2>&1; jackenv_ok $? "external clock: no stuck note"
@@ -112,7 +116,7 @@ st=$(status)
 finish
 $CHECK ticks "$W/jit.rec" 1 > "$W/out" 2>&1; jackenv_ok $? "jittered clock: every note-on within 1 ms of its step's tick"
 grep '^#' "$W/out"
-grep -v '^#' "$W/out" | awk '$1 < 256' > "$W/jit.steps"
+grep -v '^#' "$W/out" | awk '$1 < 256' > "$W/jit.all"; trim "$W/jit.all" > "$W/jit.steps"
 n=$(wc -l < "$W/jit.steps")
 [ "$n" -gt 20 ] && head -n "$n" "$W/ref.steps" | cmp -s - "$W/jit.steps"; jackenv_ok $? "jittered clock: no step skipped or doubled ($n events equal the reference)"
 echo "$st" | grep -q 'missed ticks 0,'; jackenv_ok $? "jittered clock: no tick taken for missing"
@@ -145,7 +149,7 @@ echo "$st" | grep -q 'missed ticks 2, late steps 1,'; jackenv_ok $? "dropped tic
 echo "# $(echo "$st" | sed -n 's/.*\(ticks [0-9]*, missed ticks [0-9]*, late steps [0-9]*\).*/\1/p')"
 $CHECK ticks "$W/drop.rec" 0 > "$W/out" 2>&1; jackenv_ok $? "dropped ticks: every note-on on its step's tick (the step whose tick was dropped at the next one)"
 grep '^#' "$W/out"
-grep -v '^#' "$W/out" | awk '$1 < 96' > "$W/drop.steps"
+grep -v '^#' "$W/out" | awk '$1 < 96' > "$W/drop.all"; trim "$W/drop.all" > "$W/drop.steps"
 head -n "$(wc -l < "$W/drop.steps")" "$W/ref.steps" | cmp -s - "$W/drop.steps"; jackenv_ok $? "dropped ticks: step phase kept (notes equal the reference by step)"
 $CHECK held "$W/drop.rec" > /dev/null 2>&1; jackenv_ok $? "dropped ticks: no stuck note"
 
@@ -161,12 +165,40 @@ frames_wait $((48000 * 60 * 4 * 6 / 123 + 48000))
 finish
 $CHECK stop "$W/spp.rec" > "$W/out" 2>&1; jackenv_ok $? "Stop mid-bar: every sounding note gets its note-off in the same period"
 cat "$W/out"
-$CHECK ticks "$W/spp.rec" 0 continue 2>&1 | grep ' on ' | awk '$1 < 64' > "$W/spp.steps"
+$CHECK ticks "$W/spp.rec" 0 continue 2>&1 | grep -v '^#' | grep ' on ' | awk '$1 < 64' > "$W/spp.steps"
 awk '$1 >= 40 && $1 < 64 && $2 == "on"' "$W/ref.steps" | head -n "$(wc -l < "$W/spp.steps")" | cmp -s - "$W/spp.steps" &&
 	[ "$(head -n 1 "$W/spp.steps" | cut -d' ' -f1)" = 40 ]
 jackenv_ok $? "SPP 40 + Continue: resumes on step 40 with that step's notes"
 
-# 20-22. Garbage on the input (10,000 events/s) in continue mode for 30 s of real time, with the process
+# 22-24. Continue mode: the player plays examples/phrase-a.mid (2 bars, onsets up to 0.3 step early or late)
+# from bar 3; the answer must start at bar 5 and equal `musicvae decode` of `musicvae encode` of that file.
+"$build/musicvae" encode "$W/mel" "$src/examples/phrase-a.mid" > "$W/a.json" 2>/dev/null &&
+	"$build/musicvae" decode "$W/mel" "$W/a.json" --json 2>/dev/null > "$W/a.ns.json"
+node -e '
+const ns = require(process.argv[1])[0];
+for (const n of ns.notes) console.log(`${n.quantizedStartStep || 0} on ${n.pitch}`);' "$W/a.ns.json" | sort -n > "$W/cont.want"
+record cont
+TEMP=0 daemon "$(TEMP=0 conf cont 'mode = "continue";' 'capture = { rest_seconds = 10.0; };' 'clock = { send_transport = true; };')"
+i=0; until grep -q ' FA$' "$W/cont.rec" 2>/dev/null; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
+origin=$(awk '$2 == "FA" { print $1; exit }' "$W/cont.rec")
+# phrase-a: step, length, pitch, velocity (as examples/ has it); 6000 frames per step at 120 BPM
+printf '0 2 60 90\n2 2 62 80\n4 2 64 90\n6 2 67 80\n8 4 72 100\n12 2 71 80\n14 2 67 80\n16 3 69 90\n19 1 67 70\n20 2 65 80\n22 2 64 80\n24 6 60 100\n' |
+awk '{ j = (NR % 5 - 2) * 900; on = (48 + $1) * 6000 + j; off = (48 + $1 + $2) * 6000 - 100;
+	printf "%d 90 %X %X\n%d 80 %X 40\n", on, $3, $4, off, $3 }' | sort -n -k1,1 -s > "$W/cont.script"
+jackenv_bg "$JACK_PROBE" play --server "$S" --client play --connect 'musicvaed:midi_in' --script "$W/cont.script" --at "$origin"
+frames_wait $((6000 * 16 * 8))
+st=$(status)
+finish
+node -e 'for (const l of require("fs").readFileSync(process.argv[1], "utf8").split("\n")) { const f = l.split(" ");
+	if (/^9/.test(f[1] || "") && f[3] !== "00") { const s = (f[0] - process.argv[2]) / 6000;
+	if (s >= 80 && s < 112) console.log(`${s - 80} on ${parseInt(f[2], 16)}`); } }' "$W/cont.rec" "$origin" | sort -n > "$W/cont.got"
+echo "$st" | grep -q 'phrases 1,'; jackenv_ok $? "continue: the phrase was captured and encoded once"
+first=$(awk -v o="$origin" '$2 ~ /^9/ && $4 != "00" { print ($1 - o) / 6000; exit }' "$W/cont.rec")
+[ "$first" = 80 ] || [ "$(head -n 1 "$W/cont.want" | cut -d' ' -f1)" != 0 ]; jackenv_ok $? "continue: the answer starts on the next downbeat (step 80; first note-on at step $first)"
+cmp -s "$W/cont.want" "$W/cont.got" && [ -s "$W/cont.got" ]; jackenv_ok $? "continue: the answer equals musicvae's argmax decode of the phrase ($(wc -l < "$W/cont.got") notes)"
+diff "$W/cont.want" "$W/cont.got" | head -n 10 | sed 's/^/# /'
+
+# Garbage on the input (10,000 events/s) in continue mode for 30 s of real time, with the process
 # thread's allocator calls counted by an LD_PRELOAD wrapper around jack_set_process_callback.
 record garbage
 daemon "$(conf garbage 'mode = "continue";' 'capture = { rest_seconds = 0.5; };')"

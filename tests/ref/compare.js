@@ -3,9 +3,12 @@
 // Compare our outputs against a magenta.js reference (both in ref_run.js's
 // OUT.json format) and print TAP. Exit status 1 if any test fails.
 //
-//   node compare.js REF.json OURS.json [--z-tol 1e-4] [--z-floor 1e-3] [--float-tol 1e-4]
+//   node compare.js REF.json OURS.json [--z-tol 1e-4] [--z-floor 1e-3] [--z-scale component|norm]
+//                   [--float-tol 1e-4]
 //
-// encode z: per component |a-b| <= z-tol*max(|ref|, z-floor).
+// encode z: per component |a-b| <= z-tol*max(|ref|, z-floor) (--z-scale component, the default), or
+// relative to the vector's largest component, |a-b| <= z-tol*max_j|ref_j| (--z-scale norm: the
+// infinity-norm relative error, for sums taken in another order than tfjs's).
 // interpolate_z (when both files have it): |a-b| <= z-tol*max(|z0_k|, |z1_k|, z-floor).
 // decode / interpolate rows: columns of kind 'onehot' and 'binary' (from
 // REF meta.columns) must be equal exactly; 'float' columns (groove
@@ -17,7 +20,14 @@
 const fs = require('node:fs');
 const { parseArgs, die } = require('./lib/common');
 
-const USAGE = 'usage: compare.js REF.json OURS.json [--z-tol T] [--z-floor F] [--float-tol T]';
+const USAGE = 'usage: compare.js REF.json OURS.json [--z-tol T] [--z-floor F] [--z-scale component|norm] ' +
+  '[--float-tol T]';
+
+/** Per-component scales: the reference itself, or each vector's largest magnitude. */
+function zScale(z, how) {
+  if (how !== 'norm') return z;
+  return z.map((v) => { const m = Math.max(...v.map(Math.abs)); return v.map(() => m); });
+}
 
 class Tap {
   constructor() {
@@ -154,6 +164,8 @@ function main() {
   const zTol = Number(opts['z-tol'] ?? 1e-4);
   const floatTol = Number(opts['float-tol'] ?? 1e-4);
   const zFloor = Number(opts['z-floor'] ?? 1e-3);
+  const zHow = opts['z-scale'] ?? 'component';
+  if (zHow !== 'component' && zHow !== 'norm') die(USAGE);
   const ref = JSON.parse(fs.readFileSync(rest[0], 'utf8'));
   let ours;
   const tap = new Tap();
@@ -168,11 +180,11 @@ function main() {
 
   // z per input.
   ref.z.forEach((zr, i) => {
-    const [pass, details] = compareZ([zr], ours.z ? [ours.z[i]] : undefined, zTol, zFloor);
+    const [pass, details] = compareZ([zr], ours.z ? [ours.z[i]] : undefined, zTol, zFloor, zScale([zr], zHow));
     tap.ok(pass, `encode z[${i}]`, pass ? [] : details);
   });
-  const [, zDetails] = compareZ(ref.z, ours.z, zTol, zFloor);
-  tap.diag(`z ${zDetails[0]}`);
+  const [, zDetails] = compareZ(ref.z, ours.z, zTol, zFloor, zScale(ref.z, zHow));
+  tap.diag(`z ${zDetails[0]} (${zHow}-relative)`);
 
   // decode rows per z.
   (ref.decode || []).forEach((rows, j) => {
