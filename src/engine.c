@@ -485,7 +485,7 @@ engine_set_model(struct engine *e, struct model *md)
 		engine_flush(e, NOW(e, running) && step >= 0 ? step / RT_STEPS_PER_BAR + 1 : 0);
 		capture_reset(&e->cap, engine_drums(md));
 		e->listen = ENGINE_LISTENING;
-		log_info("model %s loaded", e->cfg.model);
+		log_info("model %s loaded", md->vae.ck.dir);
 	}
 	model_close(old);
 	free(old);

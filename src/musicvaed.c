@@ -49,7 +49,7 @@ usage(FILE *f)
 	    "  -c FILE   configuration file (default %s/musicvaed.conf)\n"
 	    "  -t        check the configuration and the model, then exit\n"
 	    "  -v        verbose (debug) logging\n"
-	    "  -o S=V    override one setting, e.g. -o clock.bpm=96 -o mode.initial=continue\n", SYSCONFDIR);
+	    "  -o S=V    override one setting, e.g. -o clock.bpm=96 -o mode=continue\n", SYSCONFDIR);
 }
 
 static int

@@ -10,6 +10,8 @@
 //                                 those after the last Continue)
 //   stop  REC                     after each 0xFC, every sounding note is off in the same period
 //   held  REC                     every note-on has its note-off by the end
+//   show  REC SCRIPT BPM          prints the played phrase (a jack_probe script relative to the Start) and the
+//                                 recorded answer as one line of note names per bar
 'use strict';
 const fs = require('fs');
 
@@ -138,6 +140,29 @@ function held(r) {
   if (left.length) fail(`stuck notes: ${left.join(', ')}`);
 }
 
+const NAMES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
+function showLine(label, ons, bar) {
+  const cells = [];
+  for (let s = 0; s < 16; s++) {
+    const n = ons.get(bar * 16 + s);
+    cells.push((n === undefined ? '.' : NAMES[n % 12] + (Math.floor(n / 12) - 1)).padEnd(4));
+  }
+  console.log(`${label.padEnd(10)} bar ${bar} |${cells.join('')}|`);
+}
+function show(r, script, bpm) {
+  const o = origin(r), fps = (60 * r.rate) / (bpm * 4), played = new Map(), answered = new Map();
+  for (const l of fs.readFileSync(script, 'utf8').split('\n')) {
+    const f = l.trim().split(/\s+/);
+    if (f.length === 4 && f[1] === '90') played.set(Math.round(+f[0] / fps), parseInt(f[2], 16));
+  }
+  for (const e of r.ev) if (isOn(e.bytes)) answered.set(Math.round((e.frame - o) / fps), e.bytes[1]);
+  const bars = new Set([...played.keys(), ...answered.keys()].map((s) => Math.floor(s / 16)));
+  for (const bar of [...bars].sort((x, y) => x - y)) {
+    if ([...played.keys()].some((s) => Math.floor(s / 16) === bar)) showLine('you', played, bar);
+    if ([...answered.keys()].some((s) => Math.floor(s / 16) === bar)) showLine('musicvaed', answered, bar);
+  }
+}
+
 const [cmd, rec, a, b] = process.argv.slice(2);
 const r = read(rec);
 if (cmd === 'grid') grid(r, +a, +b);
@@ -145,4 +170,5 @@ else if (cmd === 'steps') steps(r, +a);
 else if (cmd === 'ticks') ticks(r, +a, b === 'continue');
 else if (cmd === 'stop') stop(r);
 else if (cmd === 'held') held(r);
+else if (cmd === 'show') show(r, a, +b);
 else { console.error('usage: daemon_check.js grid|steps|ticks|stop|held REC ...'); process.exit(2); }

@@ -11,7 +11,7 @@ D=$build/musicvaed
 CHECK="node $src/tests/daemon_check.js"
 command -v node >/dev/null 2>&1 || { echo "1..0 # SKIP node missing (run scripts/install-deps)"; exit 0; }
 command -v jack_midi_clock >/dev/null 2>&1 || { echo "1..0 # SKIP jack_midi_clock missing (jack-midi-clock)"; exit 0; }
-echo "1..26"
+echo "1..28"
 jackenv_start
 W=$JACKENV_DIR
 "$build/tests/mkmodel" mel "$W/mel" 7 || jackenv_bail "mkmodel failed"
@@ -220,3 +220,22 @@ $CHECK held "$W/garbage.rec" > "$W/out" 2>&1; jackenv_ok $? "garbage input: no s
 allocs=$(awk '{ print $4 + $6 }' "$W/rtalloc.txt" 2>/dev/null)
 echo "# process thread: $(cat "$W/rtalloc.txt" 2>/dev/null)"
 [ "${allocs:-x}" = 0 ] && awk '{ exit !($2 > 1000) }' "$W/rtalloc.txt"; jackenv_ok $? "no malloc or free on the JACK process thread during 30 s"
+
+# 27-28. The server goes away and comes back under the same name: the daemon reconnects and plays again.
+record before
+daemon "$(conf restart)"
+sleep 2
+jackenv_kill "$REC"
+kill -TERM "$JACKENV_PID"; wait "$JACKENV_PID" 2>/dev/null
+sleep 1.5
+kill -0 "$DPID"; alive=$?
+jackd --no-realtime $JACKENV_SYNC -n "$S" -d dummy -r "$JACKENV_RATE" -p "$JACKENV_PERIOD" > "$W/jackd2.log" 2>&1 &
+JACKENV_PID=$!
+i=0; until jack_lsp -s "$S" >/dev/null 2>&1; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+record after
+sleep 4
+finish
+[ $alive = 0 ] && grep -q 'server gone; reconnecting' "$DLOG" && grep -q 'connected again' "$DLOG"
+jackenv_ok $? "JACK server restarted: the daemon survived, reconnected"
+n_on=$(grep -c ' 9[0-9A-F] [0-9A-F]* [1-9A-F]' "$W/after.rec")
+[ "$n_on" -gt 5 ]; jackenv_ok $? "and plays again on the new server ($n_on note-ons in 4 s)"
