@@ -10,16 +10,19 @@
 #include <jansson.h>
 
 #include "attr.h"
+#include "attrs.h"
 #include "cli.h"
 #include "ctrl.h"
 #include "lat.h"
 #include "log.h"
 #include "model.h"
 #include "smf.h"
+#include "train.h"
 
 #define CLI_BATCH 8
 #define CLI_MAX_RESULTS 4096
 #define CLI_MAX_CHORDS 64
+#define CLI_COMMANDS "info, encode, decode, sample, interpolate, similar; train, attributes, dataset"
 
 /* The state one command works on. */
 struct cli {
@@ -609,8 +612,22 @@ cli_dispatch(struct cli *c, const char *cmd, const char *model, int argc, char *
 		return cli_cmd_interpolate(c, argc, argv);
 	if (strcmp(cmd, "similar") == 0)
 		return cli_cmd_similar(c, argc, argv);
-	log_errx("unknown command '%s' (info, encode, decode, sample, interpolate, similar)", cmd);
+	log_errx("unknown command '%s' (%s)", cmd, CLI_COMMANDS);
 	return 2;
+}
+
+int
+cli_tool(int argc, char **argv)
+{
+	if (argc < 1)
+		return -1;
+	if (strcmp(argv[0], "train") == 0)
+		return train_main(argc, argv);
+	if (strcmp(argv[0], "attributes") == 0)
+		return attrs_main(argc, argv);
+	if (strcmp(argv[0], "dataset") == 0)
+		return dataset_main(argc, argv);
+	return -1;
 }
 
 static int
@@ -632,7 +649,7 @@ cli_run(struct cli_opts *o, const char *cmd, const char *model, int argc, char *
 	int rc = 1;
 
 	if (!cli_known(cmd)) {
-		log_errx("unknown command '%s' (info, encode, decode, sample, interpolate, similar)", cmd);
+		log_errx("unknown command '%s' (%s)", cmd, CLI_COMMANDS);
 		return 2;
 	}
 	memset(&c, 0, sizeof c);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cli.h: the offline tool's commands (info, encode, decode, sample, interpolate, similar). */
+/* cli.h: the offline tool's commands (info, encode, decode, sample, interpolate, similar; train, attributes,
+ * dataset). */
 #ifndef MVD_CLI_H
 #define MVD_CLI_H
 
@@ -32,6 +33,9 @@ struct cli_opts {
 void cli_opts_init(struct cli_opts *o);
 /* Applies one getopt option; logs what was wrong and returns -1 for a bad value. */
 int cli_opts_set(struct cli_opts *o, int opt, const char *arg);
+/* Runs the commands that parse their own options (train, attributes, dataset; argv[0] = the command) and
+ * returns the exit status, or -1 when argv[0] is none of them. */
+int cli_tool(int argc, char **argv);
 /* Runs COMMAND on MODEL with the remaining arguments; returns the process exit status. */
 int cli_run(struct cli_opts *o, const char *command, const char *model, int argc, char **argv);
 

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "codec.h"
+#include "log.h"
 #include "dataset.h"
 #include "seq.h"
 #include "smf.h"
@@ -30,19 +31,6 @@ struct dataset_set {
 	uint32_t *slot;         /* [cap] index + 1, 0 = empty */
 	size_t cap, n;
 };
-
-static int __attribute__((format(printf, 3, 4)))
-dataset_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static uint64_t
 dataset_fnv(const void *p, size_t n)
@@ -186,7 +174,7 @@ dataset_drum_classes(signed char *class_of, char *err, size_t errlen)
 	int r = -1;
 
 	if (dc == NULL || c == NULL)
-		dataset_fail(err, errlen, "out of memory");
+		err_fail(err, errlen, "out of memory");
 	else if (codec_from_json(c, dc, err, errlen) == 0) {
 		memcpy(class_of, c->class_of, 128);
 		r = 0;
@@ -336,10 +324,10 @@ dataset_add_seq(struct dataset *d, const struct dataset_opts *o, const struct se
 	if (s->n == 0 || nrg == 0)
 		return 0;
 	if (s->steps_per_quarter != 4)
-		return dataset_fail(err, errlen, "the sequence is quantized at %d steps per quarter (4 expected)",
+		return err_fail(err, errlen, "the sequence is quantized at %d steps per quarter (4 expected)",
 		    s->steps_per_quarter);
 	if ((ev = malloc(s->n * sizeof *ev)) == NULL)
-		return dataset_fail(err, errlen, "out of memory");
+		return err_fail(err, errlen, "out of memory");
 	if (d->kind == DATASET_DRUMS) {
 		if ((r = dataset_drum_classes(class_of, err, errlen)) == 0)
 			made = r = dataset_line(d, o, ev, dataset_drum_line(class_of, s, ev), rg, nrg, src, split);
@@ -356,7 +344,7 @@ dataset_add_seq(struct dataset *d, const struct dataset_opts *o, const struct se
 	}
 	free(ev);
 	if (r < 0)
-		return err != NULL && err[0] != '\0' ? -1 : dataset_fail(err, errlen, "out of memory");
+		return err != NULL && err[0] != '\0' ? -1 : err_fail(err, errlen, "out of memory");
 	return made;
 }
 
@@ -464,18 +452,18 @@ static int
 dataset_check_opts(const struct dataset_opts *o, char *err, size_t errlen)
 {
 	if (o->kind != DATASET_MELODY && o->kind != DATASET_DRUMS)
-		return dataset_fail(err, errlen, "unknown dataset kind %d", (int)o->kind);
+		return err_fail(err, errlen, "unknown dataset kind %d", (int)o->kind);
 	if (o->num_steps < DATASET_STEPS_PER_BAR || o->num_steps > DATASET_MAX_STEPS ||
 	    o->num_steps % DATASET_STEPS_PER_BAR != 0)
-		return dataset_fail(err, errlen, "window of %d steps: a multiple of %d up to %d expected",
+		return err_fail(err, errlen, "window of %d steps: a multiple of %d up to %d expected",
 		    o->num_steps, DATASET_STEPS_PER_BAR, DATASET_MAX_STEPS);
 	if (o->hop_bars < 1 || o->gap_bars < 1 || o->min_notes < 0 || o->min_pitches < 0)
-		return dataset_fail(err, errlen, "hop and gap must be at least 1 bar, note counts at least 0");
+		return err_fail(err, errlen, "hop and gap must be at least 1 bar, note counts at least 0");
 	if (o->transpose_lo > o->transpose_hi || o->transpose_lo < -48 || o->transpose_hi > 48)
-		return dataset_fail(err, errlen, "transposition %d..%d: expected lo <= hi within -48..48",
+		return err_fail(err, errlen, "transposition %d..%d: expected lo <= hi within -48..48",
 		    o->transpose_lo, o->transpose_hi);
 	if (o->valid_permille < 0 || o->valid_permille > 1000 || o->program_lo < 0 || o->program_hi > 127)
-		return dataset_fail(err, errlen, "validation share 0..1000 per mille, programs 0..127 expected");
+		return err_fail(err, errlen, "validation share 0..1000 per mille, programs 0..127 expected");
 	return 0;
 }
 
@@ -514,7 +502,7 @@ dataset_file(struct dataset *d, struct dataset *tmp, struct dataset_set *set, co
 
 	if (smf_read(file, s, msg, sizeof msg) == -1) {
 		src->status = DATASET_SRC_UNREADABLE;
-		return (src->error = strdup(msg)) == NULL ? dataset_fail(err, errlen, "out of memory") : 0;
+		return (src->error = strdup(msg)) == NULL ? err_fail(err, errlen, "out of memory") : 0;
 	}
 	if (!dataset_has_bars(s)) {
 		src->status = DATASET_SRC_METER;
@@ -527,7 +515,7 @@ dataset_file(struct dataset *d, struct dataset *tmp, struct dataset_set *set, co
 	for (size_t w = 0; w < tmp->count; w++) {
 		int k = dataset_merge(set, d, tmp, w);
 		if (k < 0)
-			return dataset_fail(err, errlen, "out of memory");
+			return err_fail(err, errlen, "out of memory");
 		src->unique += k;
 	}
 	return 0;
@@ -549,7 +537,7 @@ dataset_build(const struct dataset_opts *o, char **files, int n, struct dataset 
 	if (dataset_check_opts(o, err, errlen) == -1)
 		goto fail;
 	if (n < 0 || dataset_sources(out, o, files, n) == -1) {
-		dataset_fail(err, errlen, n < 0 ? "negative file count" : "out of memory");
+		err_fail(err, errlen, n < 0 ? "negative file count" : "out of memory");
 		goto fail;
 	}
 	for (int i = 0; i < n; i++)
@@ -557,7 +545,7 @@ dataset_build(const struct dataset_opts *o, char **files, int n, struct dataset 
 			goto fail;
 	if (o->kind == DATASET_MELODY && dataset_transpose_all(&set, out, out->count, o->transpose_lo,
 	    o->transpose_hi) == -1) {
-		dataset_fail(err, errlen, "out of memory");
+		err_fail(err, errlen, "out of memory");
 		goto fail;
 	}
 	r = 0;

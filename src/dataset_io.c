@@ -8,22 +8,10 @@
 #include <sys/stat.h>
 
 #include "dataset.h"
+#include "log.h"
 
 #define DATASET_MAX_FILE_BYTES (4ull << 30)     /* larger files are refused before reading */
 #define DATASET_MAX_STRING (1u << 16)
-
-static int __attribute__((format(printf, 3, 4)))
-dataset_io_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static uint64_t
 dataset_io_fnv(uint64_t h, const void *p, size_t n)
@@ -174,18 +162,18 @@ dataset_write(const struct dataset *d, const char *path, char *err, size_t errle
 	dataset_put_body(&body, d);
 	dataset_put_header(&head, d, body.n - records, dataset_io_fnv(DATASET_FNV_INIT, body.p, body.n));
 	if (body.oom || head.oom) {
-		dataset_io_fail(err, errlen, "%s: out of memory", path);
+		err_fail(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
 	if ((f = fopen(path, "wb")) == NULL || fwrite(head.p, 1, head.n, f) != head.n ||
 	    (body.n > 0 && fwrite(body.p, 1, body.n, f) != body.n)) {
-		dataset_io_fail(err, errlen, "%s: %s", path, strerror(errno));
+		err_fail(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	r = 0;
 out:
 	if (f != NULL && fclose(f) != 0 && r == 0)
-		r = dataset_io_fail(err, errlen, "%s: %s", path, strerror(errno));
+		r = err_fail(err, errlen, "%s: %s", path, strerror(errno));
 	free(body.p);
 	free(head.p);
 	return r;
@@ -210,7 +198,7 @@ dataset_rd_fail(const struct dataset_rd *rd, size_t at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return dataset_io_fail(rd->err, rd->errlen, "%s: at byte %zu: %s", rd->name, at, msg);
+	return err_fail(rd->err, rd->errlen, "%s: at byte %zu: %s", rd->name, at, msg);
 }
 
 /* Header fields into d; *sources_bytes and *sum for the rest of the checks. */
@@ -271,7 +259,7 @@ dataset_rd_alloc(const struct dataset_rd *rd, struct dataset *d)
 	d->transpose = malloc(n);
 	d->sources = calloc(d->n_sources + 1, sizeof *d->sources);
 	if (d->tokens == NULL || d->source == NULL || d->split == NULL || d->transpose == NULL || d->sources == NULL)
-		return dataset_io_fail(rd->err, rd->errlen, "%s: out of memory", rd->name);
+		return err_fail(rd->err, rd->errlen, "%s: out of memory", rd->name);
 	return 0;
 }
 
@@ -319,7 +307,7 @@ dataset_rd_str(const struct dataset_rd *rd, size_t *pos, size_t end, size_t i, c
 		return NULL;
 	}
 	if ((s = malloc(n + 1)) == NULL) {
-		dataset_io_fail(rd->err, rd->errlen, "%s: out of memory", rd->name);
+		err_fail(rd->err, rd->errlen, "%s: out of memory", rd->name);
 		return NULL;
 	}
 	memcpy(s, rd->buf + *pos + 4, n);
@@ -395,17 +383,17 @@ dataset_read(struct dataset *d, const char *path, char *err, size_t errlen)
 
 	memset(d, 0, sizeof *d);
 	if (f == NULL || fstat(fileno(f), &st) == -1) {
-		dataset_io_fail(err, errlen, "%s: %s", path, strerror(errno));
+		err_fail(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size > DATASET_MAX_FILE_BYTES) {
-		dataset_io_fail(err, errlen, "%s: not a regular file of at most %llu bytes", path,
+		err_fail(err, errlen, "%s: not a regular file of at most %llu bytes", path,
 		    DATASET_MAX_FILE_BYTES);
 		goto out;
 	}
 	len = (size_t)st.st_size;
 	if ((buf = malloc(len ? len : 1)) == NULL || fread(buf, 1, len, f) != len) {
-		dataset_io_fail(err, errlen, "%s: %s", path, buf == NULL ? "out of memory" : "short read");
+		err_fail(err, errlen, "%s: %s", path, buf == NULL ? "out of memory" : "short read");
 		goto out;
 	}
 	r = dataset_read_mem(d, buf, len, path, err, errlen);

@@ -25,5 +25,7 @@ void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn))
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* Formats into err[len] like snprintf; the library modules' way of reporting (they never log). */
 void err_set(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* As err_set, returning -1 so that `return err_fail(...)` ends a failing function. */
+int err_fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -25,6 +25,9 @@ usage(FILE *f)
 	    "  sample MODEL [-n N]                 decode N samples from the prior\n"
 	    "  interpolate MODEL a.mid b.mid [-n N] [--slerp]\n"
 	    "  similar MODEL in.mid [-n N] [--similarity S]\n"
+	    "  train --data FILE.ds -o MODEL [OPTIONS]   train a flat 2-bar model (train --help)\n"
+	    "  attributes MODEL corpus.ds... [-o FILE]   attribute vectors (MODEL/attributes.json)\n"
+	    "  dataset [OPTIONS] FILE.mid... -o FILE.ds  build a training set (dataset --help)\n"
 	    "options:\n"
 	    "  -o, --output FILE      write MIDI (all results one after another)\n"
 	    "  -t, --temperature T    sampling temperature (0 = argmax; default 0.5, decode and\n"
@@ -69,6 +72,8 @@ main(int argc, char **argv)
 	int ch;
 
 	log_init("musicvae", LOG_LEVEL_INFO);
+	if (argc >= 2 && (ch = cli_tool(argc - 1, argv + 1)) >= 0)
+		return ch;      /* train, attributes, dataset: their own options, no MODEL first */
 	cli_opts_init(&o);
 	while ((ch = getopt_long(argc, argv, "o:t:s:n:vh", longopts, NULL)) != -1) {
 		if (ch == 'h') {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "seq.h"
+#include "log.h"
 
 #define SEQ_DEFAULT_QPM 120.0
 
@@ -137,18 +138,6 @@ seq_quantize(struct seq *s, int steps_per_quarter)
 
 /* ---- JSON in ----------------------------------------------------------------------------- */
 
-static void __attribute__((format(printf, 3, 4)))
-seq_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* protobuf-js writes int64 fields as decimal strings and plain objects hold numbers; both are accepted.
  * Returns 1 when present and valid, 0 when absent, -1 when of the wrong kind. */
 static int
@@ -224,15 +213,15 @@ seq_json_field(const json_t *obj, const struct seq_int_field *f, int *out, const
 	if (r == 0 && !f->required)
 		return 0;
 	if (r == 0) {
-		seq_err(err, errlen, "%s: missing %s", where, f->key);
+		err_set(err, errlen, "%s: missing %s", where, f->key);
 		return -1;
 	}
 	if (r == -1) {
-		seq_err(err, errlen, "%s: %s: expected an integer", where, f->key);
+		err_set(err, errlen, "%s: %s: expected an integer", where, f->key);
 		return -1;
 	}
 	if (v < f->min || v > f->max) {
-		seq_err(err, errlen, "%s: %s %lld out of range %lld..%lld", where, f->key, v, f->min, f->max);
+		err_set(err, errlen, "%s: %s %lld out of range %lld..%lld", where, f->key, v, f->min, f->max);
 		return -1;
 	}
 	*out = (int)v;
@@ -256,16 +245,16 @@ seq_note_times(const json_t *jn, struct note *n, const char *where, char *err, s
 
 	for (int k = 0; k < 2; k++) {
 		if (seq_json_num(jn, keys[k], dst[k]) == -1) {
-			seq_err(err, errlen, "%s: %s: expected a finite number", where, keys[k]);
+			err_set(err, errlen, "%s: %s: expected a finite number", where, keys[k]);
 			return -1;
 		}
 		if (*dst[k] < 0) {
-			seq_err(err, errlen, "%s: %s %g is negative", where, keys[k], *dst[k]);
+			err_set(err, errlen, "%s: %s %g is negative", where, keys[k], *dst[k]);
 			return -1;
 		}
 	}
 	if (n->end_time < n->start_time) {
-		seq_err(err, errlen, "%s: endTime %g before startTime %g", where, n->end_time, n->start_time);
+		err_set(err, errlen, "%s: endTime %g before startTime %g", where, n->end_time, n->start_time);
 		return -1;
 	}
 	return 0;
@@ -280,18 +269,18 @@ seq_note_from_json(const json_t *jn, size_t idx, struct note *n, char *err, size
 	snprintf(where, sizeof where, "note %zu", idx);
 	memset(n, 0, sizeof *n);
 	if (!json_is_object(jn)) {
-		seq_err(err, errlen, "%s: expected an object", where);
+		err_set(err, errlen, "%s: expected an object", where);
 		return -1;
 	}
 	for (size_t k = 0; k < sizeof seq_note_fields / sizeof seq_note_fields[0]; k++)
 		if (seq_json_field(jn, &seq_note_fields[k], dst[k], where, err, errlen) == -1)
 			return -1;
 	if (n->end < n->start) {
-		seq_err(err, errlen, "%s: quantizedEndStep %d before quantizedStartStep %d", where, n->end, n->start);
+		err_set(err, errlen, "%s: quantizedEndStep %d before quantizedStartStep %d", where, n->end, n->start);
 		return -1;
 	}
 	if (seq_json_bool(jn, "isDrum", &n->is_drum) == -1) {
-		seq_err(err, errlen, "%s: isDrum: expected true or false", where);
+		err_set(err, errlen, "%s: isDrum: expected true or false", where);
 		return -1;
 	}
 	return seq_note_times(jn, n, where, err, errlen);
@@ -308,23 +297,23 @@ seq_header_from_json(struct seq *s, const json_t *ns, char *err, size_t errlen)
 	const json_t *t0 = json_array_get(tempos, 0);
 
 	if (qi != NULL && !json_is_object(qi)) {
-		seq_err(err, errlen, "quantizationInfo: expected an object");
+		err_set(err, errlen, "quantizationInfo: expected an object");
 		return -1;
 	}
 	if (qi != NULL && seq_json_field(qi, &spq, &s->steps_per_quarter, "quantizationInfo", err, errlen) == -1)
 		return -1;
 	if (tempos != NULL && (!json_is_array(tempos) || (t0 != NULL && !json_is_object(t0)))) {
-		seq_err(err, errlen, "tempos: expected an array of objects");
+		err_set(err, errlen, "tempos: expected an array of objects");
 		return -1;
 	}
 	if (t0 != NULL && (seq_json_num(t0, "qpm", &s->qpm) == -1 || s->qpm <= 0 || s->qpm > 1e6)) {
-		seq_err(err, errlen, "tempos[0]: qpm: expected a number in (0, 1e6]");
+		err_set(err, errlen, "tempos[0]: qpm: expected a number in (0, 1e6]");
 		return -1;
 	}
 	if (seq_json_field(ns, &total, &s->total_steps, "sequence", err, errlen) == -1)
 		return -1;
 	if (seq_json_num(ns, "totalTime", &s->total_time) == -1 || s->total_time < 0) {
-		seq_err(err, errlen, "sequence: totalTime: expected a finite number >= 0");
+		err_set(err, errlen, "sequence: totalTime: expected a finite number >= 0");
 		return -1;
 	}
 	return 0;
@@ -338,11 +327,11 @@ seq_notes_from_json(struct seq *s, const json_t *notes, char *err, size_t errlen
 	if (notes == NULL)
 		return 0;
 	if (!json_is_array(notes)) {
-		seq_err(err, errlen, "notes: expected an array");
+		err_set(err, errlen, "notes: expected an array");
 		return -1;
 	}
 	if (json_array_size(notes) > SEQ_MAX_NOTES) {
-		seq_err(err, errlen, "notes: %zu notes, more than the limit of %d", json_array_size(notes),
+		err_set(err, errlen, "notes: %zu notes, more than the limit of %d", json_array_size(notes),
 		    SEQ_MAX_NOTES);
 		return -1;
 	}
@@ -350,7 +339,7 @@ seq_notes_from_json(struct seq *s, const json_t *notes, char *err, size_t errlen
 		if (seq_note_from_json(json_array_get(notes, i), i, &n, err, errlen) == -1)
 			return -1;
 		if (seq_add(s, &n) == -1) {
-			seq_err(err, errlen, "note %zu: out of memory", i);
+			err_set(err, errlen, "note %zu: out of memory", i);
 			return -1;
 		}
 		if (n.end > s->total_steps)
@@ -370,7 +359,7 @@ seq_from_json(struct seq *s, const json_t *ns, char *err, size_t errlen)
 	s->total_steps = 0;
 	s->total_time = 0;
 	if (!json_is_object(ns)) {
-		seq_err(err, errlen, "note sequence: expected a JSON object");
+		err_set(err, errlen, "note sequence: expected a JSON object");
 		return -1;
 	}
 	if (seq_header_from_json(s, ns, err, errlen) == -1 ||

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "smf.h"
+#include "log.h"
 
 #define SMF_MAX_TICK 0x0fffffffu        /* largest delta a 4-byte quantity holds; absolute ticks stay below */
 #define SMF_DRUM_CHANNEL 9
@@ -32,18 +33,6 @@ struct smf_out {
 	size_t n, cap;
 	int oom;
 };
-
-static void __attribute__((format(printf, 3, 4)))
-smf_werr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- output buffer ----------------------------------------------------------------------- */
 
@@ -135,13 +124,13 @@ smf_note_check(const struct note *n, size_t i, int quantized, char *err, size_t 
 {
 	if (n->pitch < 0 || n->pitch > 127 || n->velocity < 0 || n->velocity > 127 || n->program < 0 ||
 	    n->program > 127 || n->instrument < 0) {
-		smf_werr(err, errlen, "note %zu: pitch %d, velocity %d, program %d or instrument %d out of range",
+		err_set(err, errlen, "note %zu: pitch %d, velocity %d, program %d or instrument %d out of range",
 		    i, n->pitch, n->velocity, n->program, n->instrument);
 		return -1;
 	}
 	if (quantized ? (n->start < 0 || n->end < 0) :
 	    !(isfinite(n->start_time) && isfinite(n->end_time) && n->start_time >= 0 && n->end_time >= 0)) {
-		smf_werr(err, errlen, "note %zu: negative or non-finite time", i);
+		err_set(err, errlen, "note %zu: negative or non-finite time", i);
 		return -1;
 	}
 	return 0;
@@ -166,7 +155,7 @@ smf_wnote_fill(const struct seq *s, size_t i, struct smf_wnote *w, char *err, si
 	on = floor(smf_ticks(s, n->start, n->start_time) + 0.5);
 	off = floor(smf_ticks(s, n->end, n->end_time) + 0.5);
 	if (off >= SMF_MAX_TICK || on >= SMF_MAX_TICK) {
-		smf_werr(err, errlen, "note %zu: ends after tick %u, past what a MIDI file can say", i, SMF_MAX_TICK);
+		err_set(err, errlen, "note %zu: ends after tick %u, past what a MIDI file can say", i, SMF_MAX_TICK);
 		return -1;
 	}
 	w->on = (uint64_t)on;
@@ -297,7 +286,7 @@ static int
 smf_check_qpm(double qpm, char *err, size_t errlen)
 {
 	if (!(qpm >= 60e6 / 0xffffff && qpm <= 60e6)) {
-		smf_werr(err, errlen, "tempo of %g qpm cannot be written (3.58..60000000)", qpm);
+		err_set(err, errlen, "tempo of %g qpm cannot be written (3.58..60000000)", qpm);
 		return -1;
 	}
 	return 0;
@@ -316,7 +305,7 @@ smf_write_mem(const struct seq *s, unsigned char **buf, size_t *len, char *err, 
 	if (smf_check_qpm(s->qpm, err, errlen) == -1)
 		return -1;
 	if (s->n > SEQ_MAX_NOTES) {
-		smf_werr(err, errlen, "%zu notes, more than the limit of %d", s->n, SEQ_MAX_NOTES);
+		err_set(err, errlen, "%zu notes, more than the limit of %d", s->n, SEQ_MAX_NOTES);
 		return -1;
 	}
 	w = malloc((s->n ? s->n : 1) * sizeof *w);
@@ -336,7 +325,7 @@ smf_write_mem(const struct seq *s, unsigned char **buf, size_t *len, char *err, 
 	tracks = 1 + smf_note_tracks(&o, w, s->n, ev);
 	if (o.oom || tracks > 0xffff) {
 		if (!o.oom)
-			smf_werr(err, errlen, "%u tracks, more than a MIDI file holds", tracks);
+			err_set(err, errlen, "%u tracks, more than a MIDI file holds", tracks);
 		goto oom_or_fail;
 	}
 	o.p[10] = (unsigned char)(tracks >> 8);
@@ -350,7 +339,7 @@ oom_or_fail:
 	if (!o.oom)
 		goto fail;
 oom:
-	smf_werr(err, errlen, "out of memory");
+	err_set(err, errlen, "out of memory");
 fail:
 	free(w);
 	free(ev);
@@ -368,12 +357,12 @@ smf_write(const char *path, const struct seq *s, char *err, size_t errlen)
 	int bad;
 
 	if (smf_write_mem(s, &buf, &len, why, sizeof why) == -1) {
-		smf_werr(err, errlen, "%s: %s", path, why);
+		err_set(err, errlen, "%s: %s", path, why);
 		return -1;
 	}
 	f = fopen(path, "wb");
 	if (f == NULL) {
-		smf_werr(err, errlen, "%s: %s", path, strerror(errno));
+		err_set(err, errlen, "%s: %s", path, strerror(errno));
 		free(buf);
 		return -1;
 	}
@@ -381,7 +370,7 @@ smf_write(const char *path, const struct seq *s, char *err, size_t errlen)
 	bad |= fclose(f) != 0;
 	free(buf);
 	if (bad) {
-		smf_werr(err, errlen, "%s: write failed: %s", path, strerror(errno));
+		err_set(err, errlen, "%s: write failed: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;

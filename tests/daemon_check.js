@@ -50,6 +50,14 @@ function grid(r, bpm, bars) {
     n++;
     perBar.set(Math.floor(k / 16), (perBar.get(Math.floor(k / 16)) || 0) + 1);
   }
+  // when leading with send_clock: tick k at origin + round(k * 60 * rate / (bpm * 24)), none missing
+  const ticks = r.ev.filter((e) => e.bytes[0] === 0xf8 && e.frame >= o).map((e) => e.frame);
+  let tickErr = 0;
+  ticks.forEach((f, k) => { const d = f - (o + Math.round((k * 60 * r.rate) / (bpm * 24))); if (Math.abs(d) > Math.abs(tickErr)) tickErr = d; });
+  if (ticks.length) {
+    console.log(`# ${ticks.length} clock ticks sent, worst error ${tickErr} frames`);
+    if (tickErr !== 0) fail(`clock ticks off the grid by up to ${tickErr} frames`);
+  }
   const covered = [...Array(bars).keys()].filter((b) => perBar.get(b) > 0).length;
   console.log(`# ${n} note-ons, ${covered}/${bars} bars with notes, worst error ${worst} frames (${bpm} BPM)`);
   if (covered < bars) fail(`only ${covered} of the first ${bars} bars have notes`);

@@ -72,10 +72,10 @@ finish() {
 # 1-4. Internal clock, generate mode: every note-on on its step's exact frame for 16 bars.
 for bpm in 120 173; do
 	record grid$bpm
-	daemon "$(conf grid$bpm "clock = { bpm = $bpm; send_transport = true; };")"
+	daemon "$(conf grid$bpm "clock = { bpm = $bpm; send_transport = true; send_clock = true; };")"
 	frames_wait $((48000 * 60 * 4 * 17 / bpm))
 	finish
-	$CHECK grid "$W/grid$bpm.rec" $bpm 16 > "$W/out" 2>&1; jackenv_ok $? "internal clock $bpm BPM: every note-on at its step's frame for 16 bars"
+	$CHECK grid "$W/grid$bpm.rec" $bpm 16 > "$W/out" 2>&1; jackenv_ok $? "internal clock $bpm BPM: every note-on at its step's frame for 16 bars, every 0xF8 sent on its tick"
 	cat "$W/out"
 	$CHECK held "$W/grid$bpm.rec" > "$W/out" 2>&1; jackenv_ok $? "internal clock $bpm BPM: no note left sounding after SIGTERM"
 	cat "$W/out"
@@ -204,7 +204,11 @@ record garbage
 daemon "$(conf garbage 'mode = "continue";' 'capture = { rest_seconds = 0.5; };')"
 jackenv_kill "$DPID"
 JACKENV_NBG=$((JACKENV_NBG + 1)); DLOG=$W/bg$JACKENV_NBG.log
-RTALLOC_OUT=$W/rtalloc.txt LD_PRELOAD=$build/tests/rtalloc.so "$D" -c "$W/garbage.conf" > "$DLOG" 2>&1 &
+if [ "${MVD_ASAN:-no}" = yes ]; then      # AddressSanitizer owns the allocator: run without the counter
+	"$D" -c "$W/garbage.conf" > "$DLOG" 2>&1 &
+else
+	RTALLOC_OUT=$W/rtalloc.txt LD_PRELOAD=$build/tests/rtalloc.so "$D" -c "$W/garbage.conf" > "$DLOG" 2>&1 &
+fi
 DPID=$!; JACKENV_PIDS="$JACKENV_PIDS $DPID"
 sleep 1
 jackenv_bg "$JACK_PROBE" play --server "$S" --client play --connect 'musicvaed:midi_in' --garbage 10000 --seconds 30 --seed 7
@@ -219,7 +223,12 @@ echo "# $(echo "$st" | sed -n 's/.*\(in events.*capture overflow [0-9]*\).*/\1/p
 $CHECK held "$W/garbage.rec" > "$W/out" 2>&1; jackenv_ok $? "garbage input: no stuck note"
 allocs=$(awk '{ print $4 + $6 }' "$W/rtalloc.txt" 2>/dev/null)
 echo "# process thread: $(cat "$W/rtalloc.txt" 2>/dev/null)"
-[ "${allocs:-x}" = 0 ] && awk '{ exit !($2 > 1000) }' "$W/rtalloc.txt"; jackenv_ok $? "no malloc or free on the JACK process thread during 30 s"
+if [ "${MVD_ASAN:-no}" = yes ]; then
+	JACKENV_N=$((JACKENV_N + 1)); echo "ok $JACKENV_N # SKIP allocation count: AddressSanitizer build"
+else
+	[ "${allocs:-x}" = 0 ] && awk '{ exit !($2 > 1000) }' "$W/rtalloc.txt"
+	jackenv_ok $? "no malloc or free on the JACK process thread during 30 s"
+fi
 
 # 27-28. The server goes away and comes back under the same name: the daemon reconnects and plays again.
 record before

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* attrs.c: musical attributes of token windows and the quartile attribute vectors of `musicvae attributes`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "attrs.h"
+#include "dataset.h"
+#include "model.h"
+#include "train.h"
+
+#define ATTRS_BATCH 64
+
+static const char *const attrs_mel[ATTRS_MAX] = { "note_density", "c_diatonic", "avg_interval", "syncopation_16th",
+	"syncopation_8th" };
+static const char *const attrs_drum[ATTRS_MAX] = { "hit_density", "kick_density", "snare_density", "hat_density",
+	"syncopation" };
+
+int
+attrs_count(int kind)
+{
+	(void)kind;
+	return ATTRS_MAX;
+}
+
+const char *
+attrs_name(int kind, int i)
+{
+	return i < 0 || i >= ATTRS_MAX ? NULL : kind == DATASET_DRUMS ? attrs_drum[i] : attrs_mel[i];
+}
+
+static void
+attrs_melody(const uint16_t *tok, int T, double *out)
+{
+	static const int diatonic[12] = { 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1 };
+	int n = 0, dia = 0, s16 = 0, s8 = 0, prev = -1, steps = 0;
+	double iv = 0.0;
+
+	for (int t = 0; t < T; t++) {
+		int p;
+		if (tok[t] < 2)
+			continue;
+		p = DATASET_MIN_PITCH + tok[t] - 2;
+		n++;
+		dia += diatonic[p % 12];
+		s16 += t % 2 == 1;
+		s8 += t % 4 == 2;
+		if (prev >= 0) {
+			iv += abs(p - prev);
+			steps++;
+		}
+		prev = p;
+	}
+	out[0] = (double)n / T;
+	out[1] = n ? (double)dia / n : 0.0;
+	out[2] = steps ? iv / steps : 0.0;
+	out[3] = n ? (double)s16 / n : 0.0;
+	out[4] = n ? (double)s8 / n : 0.0;
+}
+
+static void
+attrs_drums(const uint16_t *tok, int T, double *out)
+{
+	int hits = 0, kick = 0, snare = 0, hat = 0, steps = 0, off = 0;
+
+	for (int t = 0; t < T; t++) {
+		unsigned v = tok[t];
+		hits += __builtin_popcount(v);
+		kick += v & 1;
+		snare += (v >> 1) & 1;
+		hat += (v & 12) != 0;
+		steps += v != 0;
+		off += v != 0 && t % 2 == 1;
+	}
+	out[0] = (double)hits / T;
+	out[1] = (double)kick / T;
+	out[2] = (double)snare / T;
+	out[3] = (double)hat / T;
+	out[4] = steps ? (double)off / steps : 0.0;
+}
+
+void
+attrs_compute(int kind, const uint16_t *tok, int T, double *out)
+{
+	if (kind == DATASET_DRUMS)
+		attrs_drums(tok, T, out);
+	else
+		attrs_melody(tok, T, out);
+}
+
+/* qsort context: values of one attribute (qsort_r is not C11). */
+static const double *attrs_key;
+static int attrs_stride;
+
+static int
+attrs_cmp(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	double x = attrs_key[i * attrs_stride], y = attrs_key[j * attrs_stride];
+
+	return x < y ? -1 : x > y ? 1 : i < j ? -1 : i > j;
+}
+
+int
+attrs_vectors(size_t n, int Z, int A, const float *z, const double *val, float *out)
+{
+	size_t *idx = malloc(sizeof(size_t) * (n ? n : 1)), q = n / 4;
+	double *acc = calloc((size_t)Z, sizeof(double));
+
+	if (n < 4 || idx == NULL || acc == NULL) {
+		free(idx);
+		free(acc);
+		return -1;
+	}
+	for (int a = 0; a < A; a++) {
+		for (size_t i = 0; i < n; i++)
+			idx[i] = i;
+		attrs_key = val + a;
+		attrs_stride = A;
+		qsort(idx, n, sizeof *idx, attrs_cmp);
+		memset(acc, 0, sizeof(double) * Z);
+		for (size_t i = 0; i < q; i++)
+			for (int k = 0; k < Z; k++)
+				acc[k] += (double)z[idx[n - 1 - i] * Z + k] - z[idx[i] * Z + k];
+		for (int k = 0; k < Z; k++)
+			out[(size_t)a * Z + k] = (float)(acc[k] / q);
+	}
+	free(idx);
+	free(acc);
+	return 0;
+}
+
+int
+attrs_write(const char *path, int kind, int Z, const float *vec, size_t n, char *err, size_t errlen)
+{
+	json_t *root = json_object(), *attrs = json_object();
+
+	for (int a = 0; a < attrs_count(kind); a++) {
+		json_t *v = json_array();
+		for (int k = 0; k < Z; k++)
+			json_array_append_new(v, json_real(vec[(size_t)a * Z + k]));
+		json_object_set_new(attrs, attrs_name(kind, a), v);
+	}
+	json_object_set_new(root, "attributes", attrs);
+	json_object_set_new(root, "windows", json_integer((json_int_t)n));
+	if (json_dump_file(root, path, JSON_INDENT(1) | JSON_REAL_PRECISION(8)) < 0) {
+		snprintf(err, errlen, "%s: cannot write", path);
+		json_decref(root);
+		return -1;
+	}
+	json_decref(root);
+	return 0;
+}
+
+/* ---- the command ------------------------------------------------------------------------------------- */
+
+struct attrs_acc {
+	float *z;               /* [n, Z] */
+	double *val;            /* [n, A] */
+	size_t n, cap;
+};
+
+static int
+attrs_grow(struct attrs_acc *a, size_t more, int Z)
+{
+	float *z;
+	double *v;
+	size_t cap = a->cap;
+
+	if (a->n + more <= a->cap)
+		return 0;
+	while (cap < a->n + more)
+		cap = cap ? 2 * cap : 1024;
+	if ((z = realloc(a->z, cap * Z * sizeof *z)) != NULL)
+		a->z = z;
+	if ((v = realloc(a->val, cap * ATTRS_MAX * sizeof *v)) != NULL)
+		a->val = v;
+	if (z == NULL || v == NULL)
+		return -1;
+	a->cap = cap;
+	return 0;
+}
+
+/* Encodes every window of d in the split (-1: all) in batches and computes its attributes. */
+static int
+attrs_encode(struct model *md, const struct dataset *d, int split, struct attrs_acc *a, char *err, size_t len)
+{
+	const struct vae *m = &md->vae;
+	int T = m->num_steps, Din = m->codec.in_depth, Z = m->z_dim, kind = (int)d->kind, B = 0;
+	int want = m->codec.type == CODEC_DRUMS ? DATASET_DRUMS : m->codec.type == CODEC_MELODY ? DATASET_MELODY : -1;
+	float *x = calloc((size_t)ATTRS_BATCH * T * Din, sizeof(float));
+	int rc = -1;
+
+	if (x == NULL || want != kind || d->num_steps != T || attrs_grow(a, d->count, Z) < 0) {
+		snprintf(err, len, x == NULL ? "out of memory" : "the model (%s, %d steps) does not take the dataset's "
+		    "%d-step %s windows", codec_name(&m->codec), T, d->num_steps, kind == DATASET_DRUMS ? "drum" :
+		    "melody");
+		goto out;
+	}
+	for (size_t i = 0; i <= d->count; i++) {
+		if (i < d->count && (split < 0 || d->split[i] == split)) {
+			const uint16_t *tok = d->tokens + i * (size_t)T;
+			train_window_input(kind, tok, T, x + (size_t)B * T * Din);
+			attrs_compute(kind, tok, T, a->val + (a->n + B) * ATTRS_MAX);
+			B++;
+		}
+		if (B > 0 && (B == ATTRS_BATCH || i == d->count)) {
+			if (enc_run(&md->enc, B, x, NULL, a->z + a->n * Z) < 0) {
+				snprintf(err, len, "encoder failed");
+				goto out;
+			}
+			a->n += (size_t)B;
+			B = 0;
+		}
+	}
+	rc = 0;
+out:
+	free(x);
+	return rc;
+}
+
+static int
+attrs_args(int argc, char **argv, const char **out, int *split)
+{
+	static const struct option lo[] = { { "output", 1, NULL, 'o' }, { "split", 1, NULL, 'S' },
+		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+		if (ch == 'o')
+			*out = optarg;
+		else if (ch == 'S' && strcmp(optarg, "train") == 0)
+			*split = DATASET_TRAIN;
+		else if (ch == 'S' && strcmp(optarg, "valid") == 0)
+			*split = DATASET_VALID;
+		else if (ch == 'S' && strcmp(optarg, "all") == 0)
+			*split = -1;
+		else
+			return ch == 'h' ? 1 : -1;
+	}
+	return optind + 2 <= argc ? 0 : -1;
+}
+
+int
+attrs_main(int argc, char **argv)
+{
+	const char *out = NULL, *usage = "usage: musicvae attributes MODEL corpus.ds... [-o FILE] "
+	    "[--split train|valid|all]\n";
+	struct attrs_acc a = { 0 };
+	struct model md;
+	char err[1024], path[4096];
+	float *vec = NULL;
+	int split = -1, rc = 1, r = attrs_args(argc, argv, &out, &split), kind = -1;
+
+	if (r != 0) {
+		fputs(usage, r > 0 ? stdout : stderr);
+		return r > 0 ? 0 : 2;
+	}
+	if (model_open(&md, argv[optind], ATTRS_BATCH, err, sizeof err) < 0) {
+		fprintf(stderr, "musicvae attributes: %s\n", err);
+		return 1;
+	}
+	for (int i = optind + 1; i < argc; i++) {
+		struct dataset d;
+		if (dataset_read(&d, argv[i], err, sizeof err) < 0 || attrs_encode(&md, &d, split, &a, err,
+		    sizeof err) < 0) {
+			fprintf(stderr, "musicvae attributes: %s: %s\n", argv[i], err);
+			dataset_free(&d);
+			goto out;
+		}
+		kind = (int)d.kind;
+		dataset_free(&d);
+	}
+	vec = calloc((size_t)ATTRS_MAX * md.vae.z_dim, sizeof(float));
+	if (vec == NULL || attrs_vectors(a.n, md.vae.z_dim, ATTRS_MAX, a.z, a.val, vec) < 0) {
+		fprintf(stderr, "musicvae attributes: need at least 4 windows (have %zu)\n", a.n);
+		goto out;
+	}
+	if (out == NULL)
+		snprintf(path, sizeof path, "%s/attributes.json", argv[optind]);
+	if (attrs_write(out ? out : path, kind, md.vae.z_dim, vec, a.n, err, sizeof err) < 0) {
+		fprintf(stderr, "musicvae attributes: %s\n", err);
+		goto out;
+	}
+	fprintf(stderr, "wrote %d attribute vectors from %zu windows to %s\n", ATTRS_MAX, a.n, out ? out : path);
+	rc = 0;
+out:
+	free(vec);
+	free(a.z);
+	free(a.val);
+	model_close(&md);
+	return rc;
+}
