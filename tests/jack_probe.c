@@ -498,6 +498,8 @@ probe_timebase(jack_transport_state_t st, jack_nframes_t n, jack_position_t *pos
 	uint32_t f = pos->frame;
 
 	(void)st, (void)n, (void)new_pos;
+	if (!(rate > 0))        /* the first callbacks may come before the position carries a rate */
+		rate = jack_get_sample_rate(p->client);
 	if (f < p->change_frame || p->o.to_bpm <= 0) {
 		beats = f * p->o.bpm / (60.0 * rate);
 		pos->beats_per_minute = p->o.bpm;
@@ -513,7 +515,7 @@ probe_timebase(jack_transport_state_t st, jack_nframes_t n, jack_position_t *pos
 	pos->bar = (int32_t)(whole / 4) + 1;
 	pos->beat = (int32_t)fmod(whole, 4) + 1;
 	pos->tick = (int32_t)((beats - whole) * PROBE_TPB);
-	pos->bar_start_tick = (pos->bar - 1) * 4 * PROBE_TPB;
+	pos->bar_start_tick = (double)(pos->bar - 1) * 4 * PROBE_TPB;
 }
 
 /* ---- main thread -------------------------------------------------------------------------------- */

@@ -59,6 +59,11 @@ jackenv_start() {
 	fi
 	command -v jack_lsp >/dev/null 2>&1 || jackenv_bail "jackd is installed but jack_lsp is not (package jackd2)"
 	[ -x "$JACK_PROBE" ] || jackenv_bail "$JACK_PROBE not built (make tests/jack_probe)"
+	# one JACK test at a time (make -j check): their timing checks assume the CPU is not fought over
+	if command -v flock >/dev/null 2>&1; then
+		exec 9>"${TMPDIR:-/tmp}/musicvaed-jack-tests.lock"
+		flock 9
+	fi
 	JACKENV_DIR=$(mktemp -d "${TMPDIR:-/tmp}/musicvaed-jack.XXXXXX") || jackenv_bail "mktemp failed"
 	JACKENV_SERVER=musicvaed-test-$$
 	JACK_DEFAULT_SERVER=$JACKENV_SERVER
