@@ -14,8 +14,8 @@ enc_init(struct enc *e, const struct vae *m, int max_b)
 	memset(e, 0, sizeof *e);
 	e->m = m;
 	e->max_b = max_b;
-	s0 = nn_bilstm_scratch(max_b, (int)K0, m->enc[0].fw.units);
-	s1 = nn_bilstm_scratch(max_b, top->fw.in, top->fw.units);
+	s0 = nn_bilstm_par_scratch(max_b, (int)K0, m->enc[0].fw.units);
+	s1 = nn_bilstm_par_scratch(max_b, top->fw.in, top->fw.units);
 	e->in = calloc((size_t)max_b * m->num_steps * K0, sizeof(float));
 	e->emb = calloc((size_t)max_b * m->num_segments * 2 * m->enc[0].fw.units, sizeof(float));
 	/* top also holds one segment's level-0 states before they are scattered into emb. */
@@ -56,18 +56,18 @@ enc_run(struct enc *e, int B, const float *x, const float *ctrl, float *z)
 				memcpy(row + D, ctrl + (size_t)t * C, sizeof(float) * C);
 		}
 	if (!m->hier_enc) {
-		nn_bilstm_run(&m->enc[0].fw, &m->enc[0].bw, B, T, e->in, (size_t)T * K0, e->top, NULL,
+		nn_bilstm_run_par(&m->enc[0].fw, &m->enc[0].bw, B, T, e->in, (size_t)T * K0, e->top, NULL,
 		    e->scratch);
 	} else {
 		/* Level 0: each segment from a fresh zero state; its embedding is row s of emb. */
 		for (int s = 0; s < S; s++) {
-			nn_bilstm_run(&m->enc[0].fw, &m->enc[0].bw, B, L, e->in + (size_t)s * L * K0,
+			nn_bilstm_run_par(&m->enc[0].fw, &m->enc[0].bw, B, L, e->in + (size_t)s * L * K0,
 			    (size_t)T * K0, e->top, NULL, e->scratch);
 			for (int b = 0; b < B; b++)
 				memcpy(e->emb + ((size_t)b * S + s) * 2 * U0, e->top + (size_t)b * 2 * U0,
 				    sizeof(float) * 2 * U0);
 		}
-		nn_bilstm_run(&m->enc[1].fw, &m->enc[1].bw, B, S, e->emb, (size_t)S * 2 * U0, e->top, NULL,
+		nn_bilstm_run_par(&m->enc[1].fw, &m->enc[1].bw, B, S, e->emb, (size_t)S * 2 * U0, e->top, NULL,
 		    e->scratch);
 	}
 	nn_dense_forward(&m->mu, B, e->top, z);

@@ -11,7 +11,7 @@ struct enc {
 	float *in;              /* [B, T, K0]: converter columns then control columns */
 	float *emb;             /* [B, S, 2 U0]: segment embeddings (hierarchical) */
 	float *top;             /* [B, 2 U_top]: the final bidirectional state */
-	float *scratch;         /* nn_bilstm_run scratch for the widest level */
+	float *scratch;         /* nn_bilstm_run_par scratch (both directions) for the widest level */
 };
 
 /* Allocates buffers for up to max_b sequences at once. Returns 0, or -1 when out of memory. */

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* nn.c: dense and LSTM forward steps; products go to OpenBLAS, or to tfjs's exact summation order. */
 #include <math.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +17,13 @@
 static enum nn_mode nn_mode = NN_FAST;
 static int nn_threads = 1;
 static int nn_threads_set;
+
+static int nn_pool_start(void);
+static int nn_pool_run(void (*fn)(void *, int), void *arg);
+static void nn_fast_matmul(int B, int K, int N, const float *x, const float *W, float *y);
+static int nn_fast_ok(int B);
+static void nn_lstm_cell_fast(int U, const float *g, const float *bias, float *c, float *h, float *act,
+    float *c_prev, float *tanh_c);
 
 void
 nn_set_mode(enum nn_mode mode)
@@ -32,6 +43,8 @@ nn_set_threads(int n)
 	nn_threads = n < 1 ? 1 : n;
 	nn_threads_set = 1;
 	openblas_set_num_threads(nn_threads);
+	if (nn_threads > 1)
+		nn_pool_start();
 }
 
 int
@@ -88,6 +101,10 @@ nn_matmul(int B, int K, int N, const float *x, const float *W, float *y)
 		nn_matmul_exact(B, K, N, x, W, y);
 		return;
 	}
+	if (nn_fast_ok(B)) {
+		nn_fast_matmul(B, K, N, x, W, y);
+		return;
+	}
 	if (!nn_threads_set)
 		nn_set_threads(nn_threads);
 	if (B == 1)
@@ -136,6 +153,15 @@ nn_lstm_step_cache(const struct nn_lstm *l, int B, float *xh, float *c, float *h
 	for (int b = 0; b < B; b++)
 		memcpy(xh + (size_t)b * (K + U) + K, h + (size_t)b * U, sizeof(float) * U);
 	nn_matmul(B, K + U, 4 * U, xh, l->kernel, gates);
+	if (nn_mode == NN_FAST) {
+		for (int b = 0; b < B; b++) {
+			size_t o = (size_t)b * U;
+			nn_lstm_cell_fast(U, gates + 4 * o, l->bias, c + o, h + o,
+			    cache != NULL ? cache->act + 4 * o : NULL, cache != NULL ? cache->c_prev + o : NULL,
+			    cache != NULL ? cache->tanh_c + o : NULL);
+		}
+		return;
+	}
 	for (int b = 0; b < B; b++) {
 		float *g = gates + (size_t)b * 4 * U, *cb = c + (size_t)b * U, *hb = h + (size_t)b * U;
 		for (int u = 0; u < U; u++) {
@@ -274,4 +300,428 @@ nn_bilstm_run(const struct nn_lstm *fw, const struct nn_lstm *bw, int B, int T, 
     size_t xstride, float *hlast, float *hseq, float *scratch)
 {
 	nn_bilstm_run_cache(fw, bw, B, T, x, xstride, hlast, hseq, scratch, NULL, NULL);
+}
+
+/* ---- NN_FAST kernels -----------------------------------------------------------------------------
+ * OpenBLAS 0.3.21 falls back to its generic Prescott kernels on CPUs newer than it knows (its sgemv ran
+ * at half the speed of its Haswell one here), and its sgemm packs the weights on every call, so the
+ * small-batch products of inference (B <= NN_FAST_MAX_B) have their own AVX2 kernel: weights are
+ * streamed once per call, row-contiguous, eight K rows at a time, each column summed in k order whatever
+ * B or the thread split, so a candidate gives the same bits alone or in a batch. */
+
+#define NN_FAST_MAX_B 8
+#define NN_PAR_MIN_FLOPS 65536  /* B K N below which waking the second thread costs more than it saves */
+#ifndef NN_NC1                  /* columns per chunk for one row / for B > 1 (tuned on mel_2bar_big) */
+#define NN_NC1 2048
+#define NN_NCB 1024
+#endif
+#define NN_SPIN 20000           /* polls (~1 ms) before a waiting thread sleeps on its semaphore */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define NN_X86 1
+#include <immintrin.h>
+#define NN_AVX2 __attribute__((target("avx2,fma")))
+#endif
+
+static atomic_int nn_avx2 = -1;
+
+static int
+nn_have_avx2(void)
+{
+#ifdef NN_X86
+	int v = atomic_load_explicit(&nn_avx2, memory_order_relaxed);
+	if (v < 0) {
+		__builtin_cpu_init();
+		v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+		atomic_store_explicit(&nn_avx2, v, memory_order_relaxed);
+	}
+	return v;
+#else
+	return 0;
+#endif
+}
+
+static int
+nn_fast_ok(int B)
+{
+	return nn_mode == NN_FAST && B <= NN_FAST_MAX_B && nn_have_avx2();
+}
+
+/* Float exp, sigmoid and tanh for NN_FAST (Cephes expf/tanhf polynomials, within ~2 ulp of the double
+ * versions); the 8-wide AVX2 twins below repeat the same operations in the same order, so every lane
+ * rounds exactly as this scalar code does (fp-contract is off: no fused multiply-add here). */
+static float
+nn_expf_fast(float x)
+{
+	union { float f; int32_t i; } s;
+	float n, r, p;
+
+	x = x < -87.0f ? -87.0f : x;
+	x = x > 88.0f ? 88.0f : x;
+	n = floorf(x * 1.44269504f + 0.5f);
+	r = x - n * 0.693359375f;
+	r = r - n * -2.12194440e-4f;
+	p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * (r * r) + r;
+	p = p + 1.0f;
+	s.i = ((int32_t)n + 127) * (1 << 23);
+	return p * s.f;
+}
+
+static float
+nn_sigmoid_fast(float x)
+{
+	return 1.0f / (1.0f + nn_expf_fast(-x));
+}
+
+static float
+nn_tanh_fast(float x)
+{
+	float a = fabsf(x), z = x * x, p, big;
+
+	p = -5.70498872745e-3f;
+	p = p * z + 2.06390887954e-2f;
+	p = p * z - 5.37397155531e-2f;
+	p = p * z + 1.33314422036e-1f;
+	p = p * z - 3.33332819422e-1f;
+	p = (p * z) * x + x;
+	big = 1.0f - 2.0f / (nn_expf_fast(a + a) + 1.0f);
+	return a < 0.625f ? p : copysignf(big, x);
+}
+
+/* One row of the cell's pointwise part from gates [4U]: the loop of nn_lstm_step_cache in fast floats. */
+static void
+nn_lstm_cell_scalar(int u0, int U, const float *g, const float *bias, float *c, float *h, float *act,
+    float *c_prev, float *tanh_c)
+{
+	for (int u = u0; u < U; u++) {
+		float si = nn_sigmoid_fast(g[u] + bias[u]);
+		float tj = nn_tanh_fast(g[U + u] + bias[U + u]);
+		float sf = nn_sigmoid_fast((g[2 * U + u] + bias[2 * U + u]) + 1.0f);
+		float so = nn_sigmoid_fast(g[3 * U + u] + bias[3 * U + u]);
+		float a = si * tj, k = c[u] * sf, tc;
+		if (act != NULL) {
+			act[u] = si;
+			act[U + u] = tj;
+			act[2 * U + u] = sf;
+			act[3 * U + u] = so;
+			c_prev[u] = c[u];
+		}
+		c[u] = a + k;
+		tc = nn_tanh_fast(c[u]);
+		h[u] = tc * so;
+		if (tanh_c != NULL)
+			tanh_c[u] = tc;
+	}
+}
+
+#ifdef NN_X86
+#define V8(c) _mm256_set1_ps(c)
+
+NN_AVX2 static __m256
+nn_exp8(__m256 x)
+{
+	__m256 n, r, p;
+	__m256i e;
+
+	x = _mm256_max_ps(x, V8(-87.0f));
+	x = _mm256_min_ps(x, V8(88.0f));
+	n = _mm256_floor_ps(_mm256_add_ps(_mm256_mul_ps(x, V8(1.44269504f)), V8(0.5f)));
+	r = _mm256_sub_ps(x, _mm256_mul_ps(n, V8(0.693359375f)));
+	r = _mm256_sub_ps(r, _mm256_mul_ps(n, V8(-2.12194440e-4f)));
+	p = V8(1.9875691500e-4f);
+	p = _mm256_add_ps(_mm256_mul_ps(p, r), V8(1.3981999507e-3f));
+	p = _mm256_add_ps(_mm256_mul_ps(p, r), V8(8.3334519073e-3f));
+	p = _mm256_add_ps(_mm256_mul_ps(p, r), V8(4.1665795894e-2f));
+	p = _mm256_add_ps(_mm256_mul_ps(p, r), V8(1.6666665459e-1f));
+	p = _mm256_add_ps(_mm256_mul_ps(p, r), V8(5.0000001201e-1f));
+	p = _mm256_add_ps(_mm256_mul_ps(p, _mm256_mul_ps(r, r)), r);
+	p = _mm256_add_ps(p, V8(1.0f));
+	e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+	return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+NN_AVX2 static __m256
+nn_sigmoid8(__m256 x)
+{
+	return _mm256_div_ps(V8(1.0f), _mm256_add_ps(V8(1.0f), nn_exp8(_mm256_sub_ps(V8(0.0f), x))));
+}
+
+NN_AVX2 static __m256
+nn_tanh8(__m256 x)
+{
+	__m256 sign = V8(-0.0f), a = _mm256_andnot_ps(sign, x), z = _mm256_mul_ps(x, x), p, big;
+
+	p = V8(-5.70498872745e-3f);
+	p = _mm256_add_ps(_mm256_mul_ps(p, z), V8(2.06390887954e-2f));
+	p = _mm256_sub_ps(_mm256_mul_ps(p, z), V8(5.37397155531e-2f));
+	p = _mm256_add_ps(_mm256_mul_ps(p, z), V8(1.33314422036e-1f));
+	p = _mm256_sub_ps(_mm256_mul_ps(p, z), V8(3.33332819422e-1f));
+	p = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(p, z), x), x);
+	big = _mm256_sub_ps(V8(1.0f), _mm256_div_ps(V8(2.0f), _mm256_add_ps(nn_exp8(_mm256_add_ps(a, a)),
+	    V8(1.0f))));
+	big = _mm256_or_ps(big, _mm256_and_ps(sign, x));
+	return _mm256_blendv_ps(big, p, _mm256_cmp_ps(a, V8(0.625f), _CMP_LT_OQ));
+}
+
+NN_AVX2 static void
+nn_lstm_cell_avx2(int U, const float *g, const float *bias, float *c, float *h, float *act, float *c_prev,
+    float *tanh_c)
+{
+	int u = 0;
+
+	for (; u + 8 <= U; u += 8) {
+#define NN_GATE(q) _mm256_add_ps(_mm256_loadu_ps(g + (q) * U + u), _mm256_loadu_ps(bias + (q) * U + u))
+		__m256 si = nn_sigmoid8(NN_GATE(0)), tj = nn_tanh8(NN_GATE(1));
+		__m256 sf = nn_sigmoid8(_mm256_add_ps(NN_GATE(2), V8(1.0f))), so = nn_sigmoid8(NN_GATE(3));
+		__m256 cp = _mm256_loadu_ps(c + u), cn, tc;
+#undef NN_GATE
+		if (act != NULL) {
+			_mm256_storeu_ps(act + u, si);
+			_mm256_storeu_ps(act + U + u, tj);
+			_mm256_storeu_ps(act + 2 * U + u, sf);
+			_mm256_storeu_ps(act + 3 * U + u, so);
+			_mm256_storeu_ps(c_prev + u, cp);
+		}
+		cn = _mm256_add_ps(_mm256_mul_ps(si, tj), _mm256_mul_ps(cp, sf));
+		tc = nn_tanh8(cn);
+		_mm256_storeu_ps(c + u, cn);
+		_mm256_storeu_ps(h + u, _mm256_mul_ps(tc, so));
+		if (tanh_c != NULL)
+			_mm256_storeu_ps(tanh_c + u, tc);
+	}
+	nn_lstm_cell_scalar(u, U, g, bias, c, h, act, c_prev, tanh_c);
+}
+
+/* y[b, c0:c1] += sum over i < 8 of x[b, k + i] W[k + i, c0:c1] for W pointing at row k; two chains of
+ * four keep the adds from waiting on each other. */
+NN_AVX2 static void
+nn_axpy8_avx2(int B, int K, int N, const float *x, int k, const float *W, float *y, int c0, int c1)
+{
+	for (int b = 0; b < B; b++) {
+		const float *xb = x + (size_t)b * K + k;
+		__m256 x0 = V8(xb[0]), x1 = V8(xb[1]), x2 = V8(xb[2]), x3 = V8(xb[3]);
+		__m256 x4 = V8(xb[4]), x5 = V8(xb[5]), x6 = V8(xb[6]), x7 = V8(xb[7]);
+		float *yb = y + (size_t)b * N;
+		for (int j = c0; j < c1; j += 8) {
+			const float *w = W + j;
+			__m256 s0 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(w), _mm256_loadu_ps(yb + j));
+			__m256 s1 = _mm256_mul_ps(x1, _mm256_loadu_ps(w + N));
+			s0 = _mm256_fmadd_ps(x2, _mm256_loadu_ps(w + 2 * (size_t)N), s0);
+			s1 = _mm256_fmadd_ps(x3, _mm256_loadu_ps(w + 3 * (size_t)N), s1);
+			s0 = _mm256_fmadd_ps(x4, _mm256_loadu_ps(w + 4 * (size_t)N), s0);
+			s1 = _mm256_fmadd_ps(x5, _mm256_loadu_ps(w + 5 * (size_t)N), s1);
+			s0 = _mm256_fmadd_ps(x6, _mm256_loadu_ps(w + 6 * (size_t)N), s0);
+			s1 = _mm256_fmadd_ps(x7, _mm256_loadu_ps(w + 7 * (size_t)N), s1);
+			_mm256_storeu_ps(yb + j, _mm256_add_ps(s0, s1));
+		}
+	}
+}
+
+NN_AVX2 static void
+nn_axpy1_avx2(int B, int K, int N, const float *x, int k, const float *W, float *y, int c0, int c1)
+{
+	for (int b = 0; b < B; b++) {
+		__m256 xk = V8(x[(size_t)b * K + k]);
+		float *yb = y + (size_t)b * N;
+		for (int j = c0; j < c1; j += 8)
+			_mm256_storeu_ps(yb + j, _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + j), _mm256_loadu_ps(yb + j)));
+	}
+}
+
+/* Columns [n0, n1) of y [B, N] = x [B, K] . W [K, N]; n0 is a multiple of 8. Column chunks keep y's
+ * slice (and for B > 1 the eight W rows every row reuses) in L1/L2. Groups of eight K rows that are zero
+ * in every row (one-hot inputs, the zero initial state) are skipped: 0 * w adds nothing. */
+NN_AVX2 static void
+nn_gemm_avx2(int B, int K, int N, const float *x, const float *W, float *y, int n0, int n1)
+{
+	int nc = B == 1 ? NN_NC1 : NN_NCB, nv = n0 + ((n1 - n0) & ~7);
+
+	for (int c0 = n0; c0 < nv; c0 += nc) {
+		int c1 = c0 + nc < nv ? c0 + nc : nv;
+		for (int b = 0; b < B; b++)
+			memset(y + (size_t)b * N + c0, 0, sizeof(float) * (c1 - c0));
+		for (int k = 0; k < K; k += 8) {
+			int kn = K - k < 8 ? K - k : 8, zero = 1;
+			for (int b = 0; b < B && zero; b++)
+				for (int i = 0; i < kn; i++)
+					zero &= x[(size_t)b * K + k + i] == 0.0f;
+			if (zero)
+				continue;
+			if (kn == 8)
+				nn_axpy8_avx2(B, K, N, x, k, W + (size_t)k * N, y, c0, c1);
+			else
+				for (int i = 0; i < kn; i++)
+					nn_axpy1_avx2(B, K, N, x, k + i, W + (size_t)(k + i) * N, y, c0, c1);
+		}
+	}
+	for (int b = 0; b < B; b++)
+		for (int j = nv; j < n1; j++) {
+			float s = 0.0f;
+			for (int k = 0; k < K; k++)
+				s += x[(size_t)b * K + k] * W[(size_t)k * N + j];
+			y[(size_t)b * N + j] = s;
+		}
+}
+#endif
+
+static void
+nn_lstm_cell_fast(int U, const float *g, const float *bias, float *c, float *h, float *act, float *c_prev,
+    float *tanh_c)
+{
+#ifdef NN_X86
+	if (nn_have_avx2()) {
+		nn_lstm_cell_avx2(U, g, bias, c, h, act, c_prev, tanh_c);
+		return;
+	}
+#endif
+	nn_lstm_cell_scalar(0, U, g, bias, c, h, act, c_prev, tanh_c);
+}
+
+struct nn_mm {
+	int B, K, N, half;
+	const float *x, *W;
+	float *y;
+};
+
+static void
+nn_mm_part(void *arg, int part)
+{
+#ifdef NN_X86
+	struct nn_mm *m = arg;
+
+	nn_gemm_avx2(m->B, m->K, m->N, m->x, m->W, m->y, part ? m->half : 0, part ? m->N : m->half);
+#endif
+}
+
+/* Only reached when nn_fast_ok: two threads take one column half each. */
+static void
+nn_fast_matmul(int B, int K, int N, const float *x, const float *W, float *y)
+{
+	struct nn_mm m = { B, K, N, ((N / 2) + 7) & ~7, x, W, y };
+
+	if (N < 16 || (size_t)B * K * N < NN_PAR_MIN_FLOPS || nn_pool_run(nn_mm_part, &m) < 0) {
+		m.half = N;
+		nn_mm_part(&m, 0);
+	}
+}
+
+/* ---- the second thread ---------------------------------------------------------------------------
+ * One persistent worker, started by nn_set_threads(n >= 2) on machines with the fast kernels. A task is
+ * fn(arg, 1) on the worker while the caller runs fn(arg, 0); both sides poll their semaphore for a while
+ * before sleeping on it, since decoder steps follow each other within microseconds. Nothing is allocated
+ * per task. Callers that find the worker busy (another thread's task) or that are inside a task run
+ * alone. */
+static struct {
+	pthread_t tid;
+	sem_t go, done;
+	void (*fn)(void *, int);
+	void *arg;
+	atomic_flag busy;
+	int up;
+} nn_pool = { .busy = ATOMIC_FLAG_INIT };
+static _Thread_local int nn_in_task;
+static pthread_mutex_t nn_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+nn_sem_wait_spin(sem_t *s)
+{
+	for (int i = 0; i < NN_SPIN; i++) {
+		if (sem_trywait(s) == 0)
+			return;
+#ifdef NN_X86
+		_mm_pause();
+#endif
+	}
+	while (sem_wait(s) != 0)
+		;
+}
+
+static void *
+nn_pool_main(void *arg)
+{
+	nn_in_task = 1;
+	for (;;) {
+		nn_sem_wait_spin(&nn_pool.go);
+		nn_pool.fn(nn_pool.arg, 1);
+		sem_post(&nn_pool.done);
+	}
+	return arg;
+}
+
+static int
+nn_pool_start(void)
+{
+	int rc = 0;
+
+	if (!nn_have_avx2())
+		return -1;
+	pthread_mutex_lock(&nn_pool_lock);
+	if (!nn_pool.up) {
+		if (sem_init(&nn_pool.go, 0, 0) != 0 || sem_init(&nn_pool.done, 0, 0) != 0 ||
+		    pthread_create(&nn_pool.tid, NULL, nn_pool_main, NULL) != 0)
+			rc = -1;
+		else
+			nn_pool.up = 1;
+	}
+	pthread_mutex_unlock(&nn_pool_lock);
+	return rc;
+}
+
+/* Runs fn(arg, 0) here and fn(arg, 1) on the worker; -1 (nothing run) when there is no free worker. */
+static int
+nn_pool_run(void (*fn)(void *, int), void *arg)
+{
+	if (nn_threads < 2 || nn_in_task || !nn_pool.up || atomic_flag_test_and_set(&nn_pool.busy))
+		return -1;
+	nn_pool.fn = fn;
+	nn_pool.arg = arg;
+	sem_post(&nn_pool.go);
+	nn_in_task = 1;
+	fn(arg, 0);
+	nn_in_task = 0;
+	nn_sem_wait_spin(&nn_pool.done);
+	atomic_flag_clear(&nn_pool.busy);
+	return 0;
+}
+
+size_t
+nn_bilstm_par_scratch(int B, int K, int U)
+{
+	return 2 * nn_bilstm_scratch(B, K, U);
+}
+
+struct nn_bi {
+	const struct nn_lstm *l[2];
+	int B, T;
+	const float *x;
+	size_t xstride;
+	float *hlast, *hseq, *scratch[2];
+};
+
+static void
+nn_bi_part(void *arg, int part)
+{
+	struct nn_bi *a = arg;
+
+	nn_lstm_direction(a->l[part], part ? -1 : 1, a->B, a->T, a->x, a->xstride, a->hlast, a->hseq,
+	    a->scratch[part], NULL);
+}
+
+void
+nn_bilstm_run_par(const struct nn_lstm *fw, const struct nn_lstm *bw, int B, int T, const float *x,
+    size_t xstride, float *hlast, float *hseq, float *scratch)
+{
+	struct nn_bi a = { { fw, bw }, B, T, x, xstride, hlast, hseq,
+	    { scratch, scratch + nn_bilstm_scratch(B, fw->in, fw->units) } };
+
+	if (!nn_fast_ok(B) || nn_pool_run(nn_bi_part, &a) < 0) {
+		nn_bi_part(&a, 0);
+		nn_bi_part(&a, 1);
+	}
 }

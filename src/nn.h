@@ -22,7 +22,8 @@ struct nn_lstm {
 };
 
 enum nn_mode {
-	NN_FAST,                /* OpenBLAS single-precision products: the default */
+	NN_FAST,                /* single-precision products (own AVX2 kernel for B <= 8, else OpenBLAS) and float
+	                         * sigmoid/tanh within a few ulp: the default */
 	NN_EXACT,               /* tfjs CPU-backend summation order (blocks of 48 in double): for parity checks */
 };
 
@@ -31,7 +32,8 @@ void nn_set_mode(enum nn_mode mode);
 enum nn_mode nn_get_mode(void);
 
 /* Threads OpenBLAS may use (default 1: one core decodes while the other serves audio, and OpenBLAS's threaded
- * level-3 path allocates per call). Takes effect at once, process-wide. */
+ * level-3 path allocates per call). Takes effect at once, process-wide. n >= 2 also starts (once) the
+ * persistent worker thread that NN_FAST's small-batch products and nn_bilstm_run_par share. */
 void nn_set_threads(int n);
 int nn_get_threads(void);
 
@@ -78,6 +80,12 @@ size_t nn_bilstm_scratch(int B, int K, int U);
  * x[b * xstride + t * K]. Writes hlast [B, 2U] = concat(h_fw after step T-1, h_bw after step 0) and, if
  * hseq is not NULL, hseq [B, T, 2U] = concat(h_fw_t, h_bw_t) for every step. */
 void nn_bilstm_run(const struct nn_lstm *fw, const struct nn_lstm *bw, int B, int T, const float *x,
+    size_t xstride, float *hlast, float *hseq, float *scratch);
+/* Floats of scratch nn_bilstm_run_par needs: one nn_bilstm_scratch per direction. */
+size_t nn_bilstm_par_scratch(int B, int K, int U);
+/* nn_bilstm_run with the two directions on two threads at once (NN_FAST, nn_set_threads >= 2, B <= 8 and
+ * a free worker; otherwise one after the other). Same results as nn_bilstm_run; allocates nothing. */
+void nn_bilstm_run_par(const struct nn_lstm *fw, const struct nn_lstm *bw, int B, int T, const float *x,
     size_t xstride, float *hlast, float *hseq, float *scratch);
 /* nn_bilstm_run that also fills cache_fw[T] and cache_bw[T] (indexed by input step t; each bound for B rows
  * of the direction's K, U); NULL caches make it nn_bilstm_run. */

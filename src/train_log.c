@@ -71,7 +71,7 @@ train_log_reload(struct train_log *l, const char *path, long step)
 		return 0;
 	while (fgets(line, sizeof line, f) != NULL) {
 		double s = train_field(line, 0);
-		if (isnan(s) || (long)s > step || strchr(line, '\n') == NULL)
+		if (line[0] < '0' || line[0] > '9' || (long)s > step || strchr(line, '\n') == NULL)
 			continue;
 		fputs(line, l->csv);
 		train_log_push(l, (long)s, train_field(line, 1), train_field(line, 7), train_field(line, 10),
