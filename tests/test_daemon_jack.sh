@@ -242,6 +242,7 @@ jackd --no-realtime $JACKENV_SYNC -n "$S" -d dummy -r "$JACKENV_RATE" -p "$JACKE
 JACKENV_PID=$!
 i=0; until jack_lsp -s "$S" >/dev/null 2>&1; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
 record after
+i=0; until grep -q 'connected again' "$DLOG"; do i=$((i + 1)); [ $i -gt 150 ] && break; sleep 0.1; done
 sleep 4
 finish
 [ $alive = 0 ] && grep -q 'server gone; reconnecting' "$DLOG" && grep -q 'connected again' "$DLOG"

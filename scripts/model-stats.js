@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// model-stats.js DATA.ds SAMPLES.json: note density (onsets per bar), pitch range per 2-bar window (melody)
+// and the share of empty bars, for the validation windows of a dataset file (src/dataset.h's format) and
+// for samples printed by `musicvae sample --json`. Used for the model cards in models/.
+'use strict';
+const fs = require('fs');
+
+function stats(windows) {         // windows: [{ onsets: [[step, pitch]...] }]
+  let bars = 0, empty = 0, onsets = 0, range = 0, ranged = 0;
+  for (const w of windows) {
+    for (let b = 0; b < 2; b++) {
+      const n = w.filter(([s]) => s >= 16 * b && s < 16 * (b + 1)).length;
+      bars++; onsets += n; if (n === 0) empty++;
+    }
+    const p = w.map(([, q]) => q).filter((q) => q !== null);
+    if (p.length) { range += Math.max(...p) - Math.min(...p); ranged++; }
+  }
+  return { n: windows.length, density: onsets / bars, range: ranged ? range / ranged : 0, empty: empty / bars };
+}
+
+function readDataset(path) {
+  const b = fs.readFileSync(path);
+  if (b.toString('latin1', 0, 8) !== 'MVAEDSET') throw new Error(`${path}: not a dataset file`);
+  const kind = b.readUInt32LE(12), T = b.readUInt32LE(16), minPitch = b.readUInt32LE(24);
+  const rec = b.readUInt32LE(28), count = Number(b.readBigUInt64LE(32));
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const o = 64 + i * rec;
+    if (b[o + 2 * T + 4] !== 1) continue;              // validation windows only
+    const w = [];
+    for (let t = 0; t < T; t++) {
+      const tok = b.readUInt16LE(o + 2 * t);
+      if (kind === 0 && tok >= 2) w.push([t, minPitch + tok - 2]);
+      if (kind === 1) for (let c = 0; c < 9; c++) if (tok & (1 << c)) w.push([t, null]);
+    }
+    out.push(w);
+  }
+  return { kind, windows: out };
+}
+
+function readSamples(path) {
+  return JSON.parse(fs.readFileSync(path, 'utf8')).map((ns) =>
+    (ns.notes || []).map((n) => [Number(n.quantizedStartStep || 0), n.isDrum ? null : n.pitch]));
+}
+
+const [ds, samples] = process.argv.slice(2);
+const d = readDataset(ds), a = stats(d.windows), s = stats(readSamples(samples));
+const row = (name, x) => console.log(`| ${name} | ${x.n} | ${x.density.toFixed(2)} | ` +
+  `${d.kind === 0 ? x.range.toFixed(1) : '-'} | ${(100 * x.empty).toFixed(1)} % |`);
+console.log('| | windows | onsets per bar | pitch range (semitones) | empty bars |');
+console.log('|---|---|---|---|---|');
+row('validation data', a);
+row('samples, temperature 0.5', s);
