@@ -8,39 +8,6 @@
 
 #define NAME_MAX_LEN 256
 
-/* Looks up "<prefix>kernel" [K + U, 4U] and "<prefix>bias" [4U]. in < 0: derive K from the kernel. */
-static int
-vae_get_lstm(const struct vae *m, const char *prefix, int in, struct nn_lstm *l, char *err, size_t len)
-{
-	char kn[NAME_MAX_LEN], bn[NAME_MAX_LEN];
-	const struct ckpt_tensor *k, *b;
-	int dims1[1] = { -1 }, dims2[2];
-
-	snprintf(kn, sizeof kn, "%skernel", prefix);
-	snprintf(bn, sizeof bn, "%sbias", prefix);
-	if ((b = ckpt_get(&m->ck, bn, 1, dims1, err, len)) == NULL)
-		return -1;
-	if (b->shape[0] % 4 != 0 || b->shape[0] == 0) {
-		snprintf(err, len, "checkpoint %s: tensor '%s' has %d elements, not a positive multiple of 4 "
-		    "(LSTM gates i|j|f|o)", m->ck.dir, bn, b->shape[0]);
-		return -1;
-	}
-	l->units = b->shape[0] / 4;
-	dims2[0] = in < 0 ? -1 : in + l->units;
-	dims2[1] = 4 * l->units;
-	if ((k = ckpt_get(&m->ck, kn, 2, dims2, err, len)) == NULL)
-		return -1;
-	if (k->shape[0] <= l->units) {
-		snprintf(err, len, "checkpoint %s: tensor '%s' has %d rows, fewer than units + 1 = %d",
-		    m->ck.dir, kn, k->shape[0], l->units + 1);
-		return -1;
-	}
-	l->in = k->shape[0] - l->units;
-	l->kernel = k->data;
-	l->bias = b->data;
-	return 0;
-}
-
 /* "<prefix>kernel" [in, *] and "<prefix>bias" [out]; in < 0 derives it. */
 static int
 vae_get_dense(const struct vae *m, const char *prefix, int in, struct nn_dense *d, char *err, size_t len)
@@ -61,6 +28,33 @@ vae_get_dense(const struct vae *m, const char *prefix, int in, struct nn_dense *
 	d->out = b->shape[0];
 	d->kernel = k->data;
 	d->bias = b->data;
+	return 0;
+}
+
+/* Looks up "<prefix>kernel" [K + U, 4U] and "<prefix>bias" [4U]: a dense layer whose width gives U.
+ * in < 0: derive K from the kernel. */
+static int
+vae_get_lstm(const struct vae *m, const char *prefix, int in, struct nn_lstm *l, char *err, size_t len)
+{
+	struct nn_dense d;
+
+	if (vae_get_dense(m, prefix, -1, &d, err, len) < 0)
+		return -1;
+	if (d.out % 4 != 0 || d.out == 0) {
+		snprintf(err, len, "checkpoint %s: tensor '%sbias' has %d elements, not a positive multiple of 4 "
+		    "(LSTM gates i|j|f|o)", m->ck.dir, prefix, d.out);
+		return -1;
+	}
+	l->units = d.out / 4;
+	if (d.in <= l->units || (in >= 0 && d.in != in + l->units)) {
+		snprintf(err, len, "checkpoint %s: tensor '%skernel' has shape [%d,%d], expected [%d,%d] "
+		    "(input + units, 4 x units)", m->ck.dir, prefix, d.in, d.out,
+		    in >= 0 ? in + l->units : l->units + 1, d.out);
+		return -1;
+	}
+	l->in = d.in - l->units;
+	l->kernel = d.kernel;
+	l->bias = d.bias;
 	return 0;
 }
 
