@@ -22,41 +22,64 @@ dtypes=${PARITY_DTYPES:-float32 uint8 uint16 float16}
 
 n=0
 for a in $archs; do for d in $dtypes; do n=$((n + 2)); done; done
+bundled="mel_2bar:mel_flat drums_2bar:drums_flat"     # the models in models/, with a case generator each
+[ -n "${PARITY_ARCHS:-}" ] && bundled=
+for b in $bundled; do [ -f "$src/models/${b%%:*}/config.json" ] && n=$((n + 2)); done
 echo "1..$n"
 echo "# seed $seed (set PARITY_SEED to replay another)"
+
+# check_case NAME DIR: our side of one case in both modes, compared with the reference. Exact mode must
+# hold z per component; OpenBLAS sums in its own order, so its z is held to the infinity-norm relative error
+# (1e-4 of the vector's largest component); output tokens must be identical in both.
+check_case() {
+	for mode in fast exact; do
+		i=$((i + 1))
+		flag=; [ $mode = exact ] && flag=--exact
+		if ! "$build/tests/parity_run" "$2/case.json" "$2/ours-$mode.json" $flag >"$work/log" 2>&1; then
+			echo "not ok $i - $1 $mode: parity_run failed"
+			sed 's/^/# /' "$work/log" | tail -n 20
+			continue
+		fi
+		scale=component; [ $mode = fast ] && scale=norm
+		if node "$ref/compare.js" "$2/ref.json" "$2/ours-$mode.json" --z-scale $scale >"$work/cmp" 2>&1; then
+			echo "ok $i - $1 $mode"
+			grep '^# z max' "$work/cmp"
+		else
+			echo "not ok $i - $1 $mode"
+			grep -v '^ok\|^1\.\.' "$work/cmp" | sed 's/^\([^#]\)/# \1/' | head -n 30
+		fi
+	done
+}
+
+# reference NAME DIR CMD...: runs the reference side; on failure both modes fail with its log
+reference() {
+	name=$1; dir=$2; shift 2
+	if ! "$@" >>"$work/log" 2>&1 || ! node "$ref/ref_run.js" "$dir/case.json" "$dir/ref.json" >>"$work/log" 2>&1; then
+		for mode in fast exact; do i=$((i + 1)); echo "not ok $i - $name $mode: reference side failed"; done
+		sed 's/^/# /' "$work/log" | tail -n 20
+		return 1
+	fi
+}
 
 i=0
 for a in $archs; do
 	for d in $dtypes; do
 		dir="$work/$a-$d"
-		if ! node "$ref/gen_ckpt.js" --arch "$a" --dtype "$d" --seed "$seed" --out "$dir" >"$work/log" 2>&1 ||
-		   ! node "$ref/gen_case.js" --arch "$a" --seed "$seed" --ckpt "$dir" --out "$dir/case.json" >>"$work/log" 2>&1 ||
-		   ! node "$ref/ref_run.js" "$dir/case.json" "$dir/ref.json" >>"$work/log" 2>&1; then
-			for mode in fast exact; do
-				i=$((i + 1))
-				echo "not ok $i - $a $d $mode: reference side failed"
-			done
+		if ! node "$ref/gen_ckpt.js" --arch "$a" --dtype "$d" --seed "$seed" --out "$dir" >"$work/log" 2>&1; then
+			for mode in fast exact; do i=$((i + 1)); echo "not ok $i - $a $d $mode: gen_ckpt failed"; done
 			sed 's/^/# /' "$work/log" | tail -n 20
 			continue
 		fi
-		for mode in fast exact; do
-			i=$((i + 1))
-			flag=; [ $mode = exact ] && flag=--exact
-			if ! "$build/tests/parity_run" "$dir/case.json" "$dir/ours-$mode.json" $flag >"$work/log" 2>&1; then
-				echo "not ok $i - $a $d $mode: parity_run failed"
-				sed 's/^/# /' "$work/log" | tail -n 20
-				continue
-			fi
-			# exact mode must hold per component; OpenBLAS sums in its own order, so its z is held to the
-			# infinity-norm relative error (1e-4 of the vector's largest component); tokens exact in both
-			scale=component; [ $mode = fast ] && scale=norm
-			if node "$ref/compare.js" "$dir/ref.json" "$dir/ours-$mode.json" --z-scale $scale >"$work/cmp" 2>&1; then
-				echo "ok $i - $a $d $mode"
-				grep '^# z max' "$work/cmp"
-			else
-				echo "not ok $i - $a $d $mode"
-				grep -v '^ok\|^1\.\.' "$work/cmp" | sed 's/^\([^#]\)/# \1/' | head -n 30
-			fi
-		done
+		reference "$a $d" "$dir" node "$ref/gen_case.js" --arch "$a" --seed "$seed" --ckpt "$dir" \
+			--out "$dir/case.json" && check_case "$a $d" "$dir"
 	done
+done
+for b in $bundled; do
+	m=${b%%:*}
+	[ -f "$src/models/$m/config.json" ] || continue
+	dir="$work/bundled-$m"
+	mkdir -p "$dir"
+	: > "$work/log"
+	reference "bundled $m" "$dir" node "$ref/gen_case.js" --arch "${b##*:}" --seed "$seed" \
+		--ckpt "$(cd "$src/models/$m" && pwd)" --out "$dir/case.json" && check_case "bundled model $m" "$dir"
 done
