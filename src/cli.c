@@ -44,6 +44,14 @@ cli_opts_init(struct cli_opts *o)
 	o->key = -1;
 }
 
+void
+cli_opts_fini(struct cli_opts *o)
+{
+	for (int k = 0; k < o->n_attrs; k++)
+		free(o->attr_name[k]);
+	o->n_attrs = 0;
+}
+
 static int
 cli_parse_float(const char *what, const char *arg, float lo, float hi, float *out)
 {

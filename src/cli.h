@@ -31,6 +31,8 @@ struct cli_opts {
 
 /* Defaults. */
 void cli_opts_init(struct cli_opts *o);
+/* Frees what cli_opts_set copied (attribute names). */
+void cli_opts_fini(struct cli_opts *o);
 /* Applies one getopt option; logs what was wrong and returns -1 for a bad value. */
 int cli_opts_set(struct cli_opts *o, int opt, const char *arg);
 /* Runs the commands that parse their own options (train, attributes, dataset; argv[0] = the command) and

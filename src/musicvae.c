@@ -76,20 +76,19 @@ main(int argc, char **argv)
 		return ch;      /* train, attributes, dataset: their own options, no MODEL first */
 	cli_opts_init(&o);
 	while ((ch = getopt_long(argc, argv, "o:t:s:n:vh", longopts, NULL)) != -1) {
-		if (ch == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		if (ch == '?' || cli_opts_set(&o, ch, optarg) < 0) {
-			usage(stderr);
-			return 2;
+		if (ch == 'h' || ch == '?' || cli_opts_set(&o, ch, optarg) < 0) {
+			usage(ch == 'h' ? stdout : stderr);
+			cli_opts_fini(&o);
+			return ch == 'h' ? 0 : 2;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
-	}
-	return cli_run(&o, argv[0], argv[1], argc - 2, argv + 2);
+		ch = 2;
+	} else
+		ch = cli_run(&o, argv[0], argv[1], argc - 2, argv + 2);
+	cli_opts_fini(&o);
+	return ch;
 }
