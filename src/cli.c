@@ -328,9 +328,10 @@ cli_print_seq(const struct cli *c, const struct seq *s, int idx, const char *lab
 		cli_print_drums(&c->md.vae.codec, s, c->T);
 }
 
-/* Decodes n z, prints them (grid or JSON) and writes them one after another to o->output. */
+/* Adds the attribute offsets to n z, decodes them, prints them (grid or JSON) and writes them one after
+ * another to o->output. z NULL means its allocation failed. */
 static int
-cli_emit(struct cli *c, const float *z, int n, float temperature, const char *label)
+cli_emit(struct cli *c, float *z, int n, float temperature, const char *label)
 {
 	const struct vae *m = &c->md.vae;
 	size_t rowy = (size_t)m->num_steps * m->out_depth;
@@ -342,9 +343,11 @@ cli_emit(struct cli *c, const float *z, int n, float temperature, const char *la
 
 	seq_init(&all);
 	seq_init(&s);
-	if (out == NULL || model_decode(&c->md, z, n, c->ctrl, temperature, rng_next(&c->rng), out, err,
+	if (z != NULL)
+		cli_apply_attributes(c, z, n);
+	if (z == NULL || out == NULL || model_decode(&c->md, z, n, c->ctrl, temperature, rng_next(&c->rng), out, err,
 	    sizeof err) < 0) {
-		log_errx("decode: %s", out ? err : "out of memory");
+		log_errx("decode: %s", z && out ? err : "out of memory");
 		goto done;
 	}
 	for (int i = 0; i < n; i++) {
@@ -439,7 +442,7 @@ done:
 }
 
 static int
-cli_cmd_info(struct cli *c, const char *model)
+cli_cmd_info(struct cli *c, const char *model, int argc, char **argv)
 {
 	char desc[512];
 
@@ -450,7 +453,7 @@ cli_cmd_info(struct cli *c, const char *model)
 }
 
 static int
-cli_cmd_encode(struct cli *c, int argc, char **argv)
+cli_cmd_encode(struct cli *c, const char *model, int argc, char **argv)
 {
 	float *z;
 
@@ -519,7 +522,7 @@ cli_temperature(const struct cli *c, float dflt)
 }
 
 static int
-cli_cmd_decode(struct cli *c, int argc, char **argv)
+cli_cmd_decode(struct cli *c, const char *model, int argc, char **argv)
 {
 	float *z;
 	int n, rc;
@@ -532,14 +535,13 @@ cli_cmd_decode(struct cli *c, int argc, char **argv)
 		c->o->output = argv[1];
 	if ((n = cli_read_z(c, argv[0], &z)) < 0)
 		return 1;
-	cli_apply_attributes(c, z, n);
 	rc = cli_emit(c, z, n, cli_temperature(c, 0.0f), "decoded") < 0;
 	free(z);
 	return rc;
 }
 
 static int
-cli_cmd_sample(struct cli *c)
+cli_cmd_sample(struct cli *c, const char *model, int argc, char **argv)
 {
 	int n = c->o->n ? c->o->n : 1, rc;
 	float *z = calloc((size_t)n * c->Z, sizeof(float));
@@ -548,14 +550,13 @@ cli_cmd_sample(struct cli *c)
 		return 1;
 	for (int i = 0; i < n; i++)
 		lat_sample(&c->rng, c->Z, z + (size_t)i * c->Z);
-	cli_apply_attributes(c, z, n);
 	rc = cli_emit(c, z, n, cli_temperature(c, 0.5f), "sample") < 0;
 	free(z);
 	return rc;
 }
 
 static int
-cli_cmd_interpolate(struct cli *c, int argc, char **argv)
+cli_cmd_interpolate(struct cli *c, const char *model, int argc, char **argv)
 {
 	int n = c->o->n ? c->o->n : 5, rc;
 	float *ends, *z;
@@ -574,16 +575,14 @@ cli_cmd_interpolate(struct cli *c, int argc, char **argv)
 		else
 			lat_lerp(c->Z, ends, ends + c->Z, t, z + (size_t)i * c->Z);
 	}
-	if (z != NULL)
-		cli_apply_attributes(c, z, n);
-	rc = z == NULL || cli_emit(c, z, n, cli_temperature(c, 0.0f), "step") < 0;
+	rc = cli_emit(c, z, n, cli_temperature(c, 0.0f), "step") < 0;
 	free(ends);
 	free(z);
 	return rc;
 }
 
 static int
-cli_cmd_similar(struct cli *c, int argc, char **argv)
+cli_cmd_similar(struct cli *c, const char *model, int argc, char **argv)
 {
 	int n = c->o->n ? c->o->n : 4, rc;
 	float *z0, *z;
@@ -597,32 +596,24 @@ cli_cmd_similar(struct cli *c, int argc, char **argv)
 	z = calloc((size_t)n * c->Z, sizeof(float));
 	for (int i = 0; z != NULL && i < n; i++)
 		lat_similar(&c->rng, c->Z, z0, c->o->similarity, z + (size_t)i * c->Z);
-	if (z != NULL)
-		cli_apply_attributes(c, z, n);
-	rc = z == NULL || cli_emit(c, z, n, cli_temperature(c, 0.5f), "similar") < 0;
+	rc = cli_emit(c, z, n, cli_temperature(c, 0.5f), "similar") < 0;
 	free(z0);
 	free(z);
 	return rc;
 }
 
-static int
-cli_dispatch(struct cli *c, const char *cmd, const char *model, int argc, char **argv)
-{
-	if (strcmp(cmd, "info") == 0)
-		return cli_cmd_info(c, model);
-	if (strcmp(cmd, "encode") == 0)
-		return cli_cmd_encode(c, argc, argv);
-	if (strcmp(cmd, "decode") == 0)
-		return cli_cmd_decode(c, argc, argv);
-	if (strcmp(cmd, "sample") == 0)
-		return cli_cmd_sample(c);
-	if (strcmp(cmd, "interpolate") == 0)
-		return cli_cmd_interpolate(c, argc, argv);
-	if (strcmp(cmd, "similar") == 0)
-		return cli_cmd_similar(c, argc, argv);
-	log_errx("unknown command '%s' (%s)", cmd, CLI_COMMANDS);
-	return 2;
-}
+/* The commands that run on a loaded model, for lookup before the model is opened. */
+static const struct cli_command {
+	const char *name;
+	int (*run)(struct cli *c, const char *model, int argc, char **argv);
+} cli_commands[] = {
+	{ "info", cli_cmd_info },
+	{ "encode", cli_cmd_encode },
+	{ "decode", cli_cmd_decode },
+	{ "sample", cli_cmd_sample },
+	{ "interpolate", cli_cmd_interpolate },
+	{ "similar", cli_cmd_similar },
+};
 
 int
 cli_tool(int argc, char **argv)
@@ -638,25 +629,18 @@ cli_tool(int argc, char **argv)
 	return -1;
 }
 
-static int
-cli_known(const char *cmd)
-{
-	static const char *const cmds[] = { "info", "encode", "decode", "sample", "interpolate", "similar" };
-
-	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (strcmp(cmd, cmds[i]) == 0)
-			return 1;
-	return 0;
-}
-
 int
 cli_run(struct cli_opts *o, const char *cmd, const char *model, int argc, char **argv)
 {
+	const struct cli_command *run = NULL;
 	struct cli c;
 	char err[1024];
 	int rc = 1;
 
-	if (!cli_known(cmd)) {
+	for (size_t i = 0; i < sizeof cli_commands / sizeof cli_commands[0]; i++)
+		if (strcmp(cmd, cli_commands[i].name) == 0)
+			run = &cli_commands[i];
+	if (run == NULL) {
 		log_errx("unknown command '%s' (%s)", cmd, CLI_COMMANDS);
 		return 2;
 	}
@@ -678,7 +662,7 @@ cli_run(struct cli_opts *o, const char *cmd, const char *model, int argc, char *
 	}
 	rng_seed(&c.rng, o->seed);
 	if (cli_controls(&c) == 0 && cli_attributes(&c, model) == 0)
-		rc = cli_dispatch(&c, cmd, model, argc, argv);
+		rc = run->run(&c, model, argc, argv);
 	free(c.attr_buf);
 	free(c.ctrl);
 	model_close(&c.md);

@@ -194,7 +194,8 @@ node -e 'for (const l of require("fs").readFileSync(process.argv[1], "utf8").spl
 	if (s >= 80 && s < 112) console.log(`${s - 80} on ${parseInt(f[2], 16)}`); } }' "$W/cont.rec" "$origin" | sort -n > "$W/cont.got"
 echo "$st" | grep -q 'phrases 1,'; jackenv_ok $? "continue: the phrase was captured and encoded once"
 first=$(awk -v o="$origin" '$2 ~ /^9/ && $4 != "00" { print ($1 - o) / 6000; exit }' "$W/cont.rec")
-[ "$first" = 80 ] || [ "$(head -n 1 "$W/cont.want" | cut -d' ' -f1)" != 0 ]; jackenv_ok $? "continue: the answer starts on the next downbeat (step 80; first note-on at step $first)"
+want_first=$((80 + $(head -n 1 "$W/cont.want" | cut -d' ' -f1)))
+[ "$first" = "$want_first" ]; jackenv_ok $? "continue: the answer starts on the next downbeat (bar 5 = step 80; first note-on at step $first, expected $want_first)"
 cmp -s "$W/cont.want" "$W/cont.got" && [ -s "$W/cont.got" ]; jackenv_ok $? "continue: the answer equals musicvae's argmax decode of the phrase ($(wc -l < "$W/cont.got") notes)"
 diff "$W/cont.want" "$W/cont.got" | head -n 10 | sed 's/^/# /'
 

@@ -10,12 +10,7 @@ ref="$src/tests/ref"
 mv="$build/musicvae"
 work=$(mktemp -d "${TMPDIR:-/tmp}/test_train.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
-n=0
-t() { # t DESCRIPTION COMMAND...: passes when the command succeeds
-	d=$1; shift; n=$((n + 1))
-	if "$@" >"$work/out" 2>"$work/err"; then echo "ok $n - $d"; else
-		echo "not ok $n - $d"; sed 's/^/# /' "$work/out" "$work/err" | tail -n 15; fi
-}
+. "$src/tests/taplib.sh"
 echo "1..14"
 tiny="--steps 30 --z 8 --enc-units 16 --dec-units 16 --dec-layers 2 --batch 16 --log-every 10 --eval-every 30 --valid-max 32"
 t "dataset --info reads a synthetic melody set" sh -c "'$build/tests/test_train' --make-dataset melody '$work/mel.ds' &&
