@@ -7,9 +7,11 @@
 
 #include <jansson.h>
 
+#include "attr.h"
 #include "attrs.h"
 #include "dataset.h"
 #include "model.h"
+#include "nn.h"
 #include "train.h"
 
 #define ATTRS_BATCH 64
@@ -222,51 +224,158 @@ out:
 	return rc;
 }
 
+struct attrs_opts {
+	const char *out, *vectors;      /* -o; --check's vector file (MODEL/attributes.json) */
+	int split, check, count;        /* --split (-1: all); --check; windows it decodes (512) */
+	float amount;                   /* --amount: the multiple of each vector added and subtracted (1) */
+};
+
 static int
-attrs_args(int argc, char **argv, const char **out, int *split)
+attrs_args(int argc, char **argv, struct attrs_opts *o)
 {
 	static const struct option lo[] = { { "output", 1, NULL, 'o' }, { "split", 1, NULL, 'S' },
-		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+		{ "check", 0, NULL, 'c' }, { "vectors", 1, NULL, 'V' }, { "count", 1, NULL, 'n' },
+		{ "amount", 1, NULL, 'a' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	char *end;
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "o:n:h", lo, NULL)) != -1) {
 		if (ch == 'o')
-			*out = optarg;
+			o->out = optarg;
 		else if (ch == 'S' && strcmp(optarg, "train") == 0)
-			*split = DATASET_TRAIN;
+			o->split = DATASET_TRAIN;
 		else if (ch == 'S' && strcmp(optarg, "valid") == 0)
-			*split = DATASET_VALID;
+			o->split = DATASET_VALID;
 		else if (ch == 'S' && strcmp(optarg, "all") == 0)
-			*split = -1;
-		else
+			o->split = -1;
+		else if (ch == 'c')
+			o->check = 1;
+		else if (ch == 'V')
+			o->vectors = optarg;
+		else if (ch == 'n' && (o->count = (int)strtol(optarg, &end, 10)) >= 4 && *end == '\0' &&
+		    o->count <= 1000000)
+			continue;
+		else if (ch == 'a' && (o->amount = strtof(optarg, &end)) > 0.0f && *end == '\0' && o->amount <= 100.0f)
+			continue;
+		else {
+			if (ch == 'n' || ch == 'a')
+				fprintf(stderr, "musicvae attributes: --%s %s: expected %s\n", ch == 'n' ? "count" :
+				    "amount", optarg, ch == 'n' ? "an integer 4..1000000" : "a number in (0, 100]");
 			return ch == 'h' ? 1 : -1;
+		}
 	}
 	return optind + 2 <= argc ? 0 : -1;
+}
+
+/* Mean attribute of the argmax decodes of z [n, Z] + amount * v, for every attribute at once into mean. */
+static int
+attrs_decoded(struct model *md, int kind, const float *z, size_t n, const float *v, float amount, double *mean,
+    char *err, size_t len)
+{
+	int Z = md->vae.z_dim, T = md->vae.num_steps, D = md->vae.out_depth, rc = -1;
+	float *zz = malloc(sizeof(float) * ATTRS_BATCH * Z), *out = malloc(sizeof(float) * ATTRS_BATCH * T * D);
+	uint16_t *tok = malloc(sizeof(uint16_t) * T);
+	double at[ATTRS_MAX];
+
+	memset(mean, 0, sizeof(double) * ATTRS_MAX);
+	if (zz == NULL || out == NULL || tok == NULL) {
+		snprintf(err, len, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i += ATTRS_BATCH) {
+		int B = n - i < ATTRS_BATCH ? (int)(n - i) : ATTRS_BATCH;
+		for (int k = 0; k < B * Z; k++)
+			zz[k] = z[i * Z + k] + amount * v[k % Z];
+		if (model_decode(md, zz, B, NULL, 0.0f, 0, out, err, len) < 0)
+			goto out;
+		for (int b = 0; b < B; b++) {
+			for (int t = 0; t < T; t++)
+				tok[t] = (uint16_t)nn_argmax(out + ((size_t)b * T + t) * D, D);
+			attrs_compute(kind, tok, T, at);
+			for (int a = 0; a < ATTRS_MAX; a++)
+				mean[a] += at[a] / (double)n;
+		}
+	}
+	rc = 0;
+out:
+	free(zz);
+	free(out);
+	free(tok);
+	return rc;
+}
+
+/* --check: every vector added (+amount) to the encoded windows must raise its attribute in the argmax decodes
+ * on average, and subtracted must lower it. Prints one line per attribute; 0 if all move the right way. */
+static int
+attrs_check(struct model *md, int kind, struct attrs_acc *a, const struct attrs_opts *o, const char *path)
+{
+	const char *names[ATTRS_MAX];
+	int Z = md->vae.z_dim, rc = 0;
+	size_t n = a->n < (size_t)o->count ? a->n : (size_t)o->count;
+	float *vec = malloc(sizeof(float) * ATTRS_MAX * Z);
+	double m[3][ATTRS_MAX];
+	char err[1024];
+
+	for (int k = 0; k < ATTRS_MAX; k++)
+		names[k] = attrs_name(kind, k);
+	if (vec == NULL || attr_load(path, Z, ATTRS_MAX, names, vec, err, sizeof err) < 0) {
+		fprintf(stderr, "musicvae attributes: %s\n", vec ? err : "out of memory");
+		free(vec);
+		return 1;
+	}
+	/* n windows spread evenly over all encoded ones (they come in source order) */
+	for (size_t i = 0; i < n; i++)
+		memmove(a->z + i * Z, a->z + (i * a->n / n) * Z, sizeof(float) * Z);
+	printf("# %zu windows, argmax decodes of z = mu %+g x vector (vectors: %s)\n", n, (double)o->amount, path);
+	printf("# %-18s %10s %10s %10s  %s\n", "attribute", "-x", "0", "+x", "moves");
+	for (int k = 0; k < ATTRS_MAX; k++) {
+		for (int s = 0; s < 3; s++)
+			if (attrs_decoded(md, kind, a->z, n, vec + (size_t)k * Z, (float)(s - 1) * o->amount, m[s], err,
+			    sizeof err) < 0) {
+				fprintf(stderr, "musicvae attributes: decode: %s\n", err);
+				free(vec);
+				return 1;
+			}
+		int good = m[0][k] < m[1][k] && m[1][k] < m[2][k];
+		printf("%-20s %10.4f %10.4f %10.4f  %s\n", names[k], m[0][k], m[1][k], m[2][k], good ? "yes" : "NO");
+		if (!good)
+			rc = 1;
+	}
+	free(vec);
+	return rc;
 }
 
 int
 attrs_main(int argc, char **argv)
 {
-	const char *out = NULL, *usage = "usage: musicvae attributes MODEL corpus.ds... [-o FILE] "
-	    "[--split train|valid|all]\n";
+	const char *usage = "usage: musicvae attributes MODEL corpus.ds... [-o FILE] [--split train|valid|all]\n"
+	    "       musicvae attributes MODEL corpus.ds... --check [--vectors FILE] [--split S] [-n COUNT] "
+	    "[--amount X]\n"
+	    "  computes the attribute vectors (mean z of the top quartile minus the bottom quartile) into\n"
+	    "  MODEL/attributes.json, or with --check tests them: each vector added to COUNT (512) encoded windows\n"
+	    "  of the split (--check: valid by default) must raise its attribute in the decodes, and subtracted\n"
+	    "  lower it (exit 1 if one does not)\n";
+	struct attrs_opts o = { .split = -2, .count = 512, .amount = 1.0f };
 	struct attrs_acc a = { 0 };
 	struct model md;
 	char err[1024], path[4096];
 	float *vec = NULL;
-	int split = -1, rc = 1, r = attrs_args(argc, argv, &out, &split), kind = -1;
+	int rc = 1, r = attrs_args(argc, argv, &o), kind = -1;
 
 	if (r != 0) {
 		fputs(usage, r > 0 ? stdout : stderr);
 		return r > 0 ? 0 : 2;
 	}
+	if (o.split == -2)
+		o.split = o.check ? DATASET_VALID : -1;
 	if (model_open(&md, argv[optind], ATTRS_BATCH, err, sizeof err) < 0) {
 		fprintf(stderr, "musicvae attributes: %s\n", err);
 		return 1;
 	}
 	for (int i = optind + 1; i < argc; i++) {
 		struct dataset d;
-		if (dataset_read(&d, argv[i], err, sizeof err) < 0 || attrs_encode(&md, &d, split, &a, err,
+		if (dataset_read(&d, argv[i], err, sizeof err) < 0 || attrs_encode(&md, &d, o.split, &a, err,
 		    sizeof err) < 0) {
 			fprintf(stderr, "musicvae attributes: %s: %s\n", argv[i], err);
 			dataset_free(&d);
@@ -275,18 +384,25 @@ attrs_main(int argc, char **argv)
 		kind = (int)d.kind;
 		dataset_free(&d);
 	}
-	vec = calloc((size_t)ATTRS_MAX * md.vae.z_dim, sizeof(float));
-	if (vec == NULL || attrs_vectors(a.n, md.vae.z_dim, ATTRS_MAX, a.z, a.val, vec) < 0) {
+	if (a.n < 4) {
 		fprintf(stderr, "musicvae attributes: need at least 4 windows (have %zu)\n", a.n);
 		goto out;
 	}
-	if (out == NULL)
-		snprintf(path, sizeof path, "%s/attributes.json", argv[optind]);
-	if (attrs_write(out ? out : path, kind, md.vae.z_dim, vec, a.n, err, sizeof err) < 0) {
+	snprintf(path, sizeof path, "%s/attributes.json", argv[optind]);
+	if (o.check) {
+		rc = attrs_check(&md, kind, &a, &o, o.vectors ? o.vectors : path);
+		goto out;
+	}
+	vec = calloc((size_t)ATTRS_MAX * md.vae.z_dim, sizeof(float));
+	if (vec == NULL || attrs_vectors(a.n, md.vae.z_dim, ATTRS_MAX, a.z, a.val, vec) < 0) {
+		fprintf(stderr, "musicvae attributes: out of memory\n");
+		goto out;
+	}
+	if (attrs_write(o.out ? o.out : path, kind, md.vae.z_dim, vec, a.n, err, sizeof err) < 0) {
 		fprintf(stderr, "musicvae attributes: %s\n", err);
 		goto out;
 	}
-	fprintf(stderr, "wrote %d attribute vectors from %zu windows to %s\n", ATTRS_MAX, a.n, out ? out : path);
+	fprintf(stderr, "wrote %d attribute vectors from %zu windows to %s\n", ATTRS_MAX, a.n, o.out ? o.out : path);
 	rc = 0;
 out:
 	free(vec);
