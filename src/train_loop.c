@@ -387,6 +387,51 @@ out:
 	return rc;
 }
 
+/* --evaluate: the saved state's model on every validation window of d (the dataset it was trained on), printed
+ * as the trainer prints a validation; nothing is written. */
+static int
+train_eval_saved(const struct train_hp *hp, const struct dataset *d, const char *dir, char *err, size_t errlen)
+{
+	struct train tr;
+	struct train_sched s;
+	struct train_eval ev;
+	int threads = nn_get_threads(), rc = -1;
+
+	memset(&tr, 0, sizeof tr);
+	err[0] = '\0';
+	if (train_state_read(&tr, dir, d->count, err, errlen) < 0)
+		goto out;
+	tr.hp.valid_max = hp->valid_max;
+	if ((int)d->kind != tr.hp.kind || d->num_steps != tr.m.T) {
+		snprintf(err, errlen, "the dataset does not hold this model's windows");
+		goto out;
+	}
+	if (train_rows(&tr, d, err, errlen) < 0 || tr.n_valid == 0) {
+		if (!err[0])
+			snprintf(err, errlen, "the dataset has no validation windows");
+		goto out;
+	}
+	if (train_buf_init(&tr.b, &tr.m, tr.hp.batch) < 0) {
+		snprintf(err, errlen, "out of memory for batch buffers");
+		goto out;
+	}
+	nn_set_threads(hp->threads);
+	tr.step--;
+	train_sched_at(&tr, &s);        /* the schedule of the last update, as the trainer's validation */
+	tr.step++;
+	train_evaluate(&tr.m, &tr.b, d, tr.valid_rows, tr.n_valid, tr.hp.kind, s.beta, s.free_nats, &ev);
+	printf("step %ld: valid loss %.4f CE %.4f KL %.3f accuracy %.4f teacher-forced, %.4f sampled (%ld windows)\n",
+	    tr.step, ev.loss, ev.ce, ev.kl, ev.acc_tf, ev.acc_sampled, ev.n);
+	rc = 0;
+out:
+	nn_set_threads(threads);
+	train_buf_fini(&tr.b);
+	train_model_fini(&tr.m);
+	free(tr.train_rows);
+	free(tr.valid_rows);
+	return rc;
+}
+
 /* ---- command line ----------------------------------------------------------------------------------- */
 
 static void
@@ -413,6 +458,8 @@ train_usage(FILE *f)
 	    "  --seed S                (1) same seed, data and threads = the same weights bit for bit\n"
 	    "  --threads N             OpenBLAS threads (1)\n"
 	    "  --resume                continue from MODEL_DIR/" TRAIN_STATE_FILE " (its hyper-parameters)\n"
+	    "  --evaluate              only print the saved state's validation metrics on the dataset it was\n"
+	    "                          trained on (all its validation windows unless --valid-max N)\n"
 	    "  -q, --quiet             no progress output\n", f);
 }
 
@@ -454,6 +501,7 @@ static const struct option train_longopts[] = {
 	{ "patience", 1, NULL, 'P' }, { "eval-every", 1, NULL, 'e' }, { "log-every", 1, NULL, 'g' },
 	{ "save-every", 1, NULL, 'v' }, { "valid-max", 1, NULL, 'V' }, { "seed", 1, NULL, 's' },
 	{ "threads", 1, NULL, 't' }, { "resume", 0, NULL, 'X' }, { "quiet", 0, NULL, 'q' },
+	{ "evaluate", 0, NULL, 'Q' },
 	{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };
 
@@ -519,8 +567,10 @@ static int
 train_args(int argc, char **argv, struct train_hp *hp, const char **data, const char **dir, int *resume,
     int *quiet)
 {
-	int ch, kind = -1;
+	int ch, kind = -1, valid_max_given = 0;
 
+	for (int i = 1; i < argc; i++)
+		valid_max_given |= strncmp(argv[i], "--valid-max", 11) == 0;
 	for (int i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], "--kind") == 0)
 			kind = strcmp(argv[i + 1], "drums") == 0 ? DATASET_DRUMS : strcmp(argv[i + 1], "melody") == 0 ?
@@ -541,6 +591,7 @@ train_args(int argc, char **argv, struct train_hp *hp, const char **data, const 
 		case 'd': *data = optarg; break;
 		case 'o': *dir = optarg; break;
 		case 'X': *resume = 1; break;
+		case 'Q': *resume = 2; break;
 		case 'q': *quiet = 1; break;
 		default:
 			if (ch == '?' || train_opt(hp, ch, optarg) < 0)
@@ -553,6 +604,8 @@ train_args(int argc, char **argv, struct train_hp *hp, const char **data, const 
 		fprintf(stderr, "musicvae train: give --data FILE.ds and -o MODEL_DIR\n");
 		return -1;
 	}
+	if (*resume == 2 && !valid_max_given)
+		hp->valid_max = 0;
 	return 0;
 }
 
@@ -579,6 +632,12 @@ train_main(int argc, char **argv)
 		hp.kind = (int)d.kind;
 		if (isnan(hp.free_bits))
 			hp.free_bits = k.free_bits;
+	}
+	if (resume == 2) {
+		if ((rc = train_eval_saved(&hp, &d, dir, err, sizeof err)) < 0)
+			fprintf(stderr, "musicvae train: %s\n", err);
+		dataset_free(&d);
+		return rc < 0 ? 1 : 0;
 	}
 	signal(SIGINT, train_on_signal);
 	signal(SIGTERM, train_on_signal);
