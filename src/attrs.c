@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* attrs.c: musical attributes of token windows and the quartile attribute vectors of `musicvae attributes`. */
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +239,7 @@ attrs_args(int argc, char **argv, struct attrs_opts *o)
 		{ "check", 0, NULL, 'c' }, { "vectors", 1, NULL, 'V' }, { "count", 1, NULL, 'n' },
 		{ "amount", 1, NULL, 'a' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	char *end;
+	long v;
 	int ch;
 
 	optind = 1;
@@ -253,22 +256,25 @@ attrs_args(int argc, char **argv, struct attrs_opts *o)
 			o->check = 1;
 		else if (ch == 'V')
 			o->vectors = optarg;
-		else if (ch == 'n' && (o->count = (int)strtol(optarg, &end, 10)) >= 4 && *end == '\0' &&
-		    o->count <= 1000000)
-			continue;
+		else if (ch == 'n' && (errno = 0, v = strtol(optarg, &end, 10)) >= 4 && v <= 1000000 && !errno &&
+		    end != optarg && *end == '\0')
+			o->count = (int)v;
 		else if (ch == 'a' && (o->amount = strtof(optarg, &end)) > 0.0f && *end == '\0' && o->amount <= 100.0f)
 			continue;
 		else {
-			if (ch == 'n' || ch == 'a')
+			if (ch == 'n' || ch == 'a' || ch == 'S')
 				fprintf(stderr, "musicvae attributes: --%s %s: expected %s\n", ch == 'n' ? "count" :
-				    "amount", optarg, ch == 'n' ? "an integer 4..1000000" : "a number in (0, 100]");
+				    ch == 'a' ? "amount" : "split", optarg, ch == 'n' ? "an integer 4..1000000" :
+				    ch == 'a' ? "a number in (0, 100]" : "train, valid or all");
 			return ch == 'h' ? 1 : -1;
 		}
 	}
 	return optind + 2 <= argc ? 0 : -1;
 }
 
-/* Mean attribute of the argmax decodes of z [n, Z] + amount * v, for every attribute at once into mean. */
+/* Mean attributes of the argmax decodes of z [n, Z] + amount * v into mean [ATTRS_MAX]. A ratio attribute
+ * (every one but the density, index 0) is averaged over the decodes it is defined on: those with an onset, and
+ * with two for avg_interval, so that a vector emptying the decodes does not pass for lowering a ratio. */
 static int
 attrs_decoded(struct model *md, int kind, const float *z, size_t n, const float *v, float amount, double *mean,
     char *err, size_t len)
@@ -276,9 +282,9 @@ attrs_decoded(struct model *md, int kind, const float *z, size_t n, const float 
 	int Z = md->vae.z_dim, T = md->vae.num_steps, D = md->vae.out_depth, rc = -1;
 	float *zz = malloc(sizeof(float) * ATTRS_BATCH * Z), *out = malloc(sizeof(float) * ATTRS_BATCH * T * D);
 	uint16_t *tok = malloc(sizeof(uint16_t) * T);
-	double at[ATTRS_MAX];
+	double at[ATTRS_MAX], sum[ATTRS_MAX] = { 0 };
+	size_t cnt[ATTRS_MAX] = { 0 };
 
-	memset(mean, 0, sizeof(double) * ATTRS_MAX);
 	if (zz == NULL || out == NULL || tok == NULL) {
 		snprintf(err, len, "out of memory");
 		goto out;
@@ -290,13 +296,22 @@ attrs_decoded(struct model *md, int kind, const float *z, size_t n, const float 
 		if (model_decode(md, zz, B, NULL, 0.0f, 0, out, err, len) < 0)
 			goto out;
 		for (int b = 0; b < B; b++) {
+			double onsets;
 			for (int t = 0; t < T; t++)
 				tok[t] = (uint16_t)nn_argmax(out + ((size_t)b * T + t) * D, D);
 			attrs_compute(kind, tok, T, at);
-			for (int a = 0; a < ATTRS_MAX; a++)
-				mean[a] += at[a] / (double)n;
+			onsets = at[0] * T + 0.5;       /* melody: onsets; drums: hits (>= onset steps) */
+			for (int a = 0; a < ATTRS_MAX; a++) {
+				int ratio = kind == DATASET_DRUMS ? a == 4 : a > 0;
+				if (ratio && onsets < (kind == DATASET_MELODY && a == 2 ? 2 : 1))
+					continue;
+				sum[a] += at[a];
+				cnt[a]++;
+			}
 		}
 	}
+	for (int a = 0; a < ATTRS_MAX; a++)
+		mean[a] = cnt[a] ? sum[a] / (double)cnt[a] : NAN;
 	rc = 0;
 out:
 	free(zz);
@@ -314,7 +329,7 @@ attrs_check(struct model *md, int kind, struct attrs_acc *a, const struct attrs_
 	int Z = md->vae.z_dim, rc = 0;
 	size_t n = a->n < (size_t)o->count ? a->n : (size_t)o->count;
 	float *vec = malloc(sizeof(float) * ATTRS_MAX * Z);
-	double m[3][ATTRS_MAX];
+	double base[ATTRS_MAX], lo[ATTRS_MAX], hi[ATTRS_MAX];
 	char err[1024];
 
 	for (int k = 0; k < ATTRS_MAX; k++)
@@ -324,26 +339,29 @@ attrs_check(struct model *md, int kind, struct attrs_acc *a, const struct attrs_
 		free(vec);
 		return 1;
 	}
-	/* n windows spread evenly over all encoded ones (they come in source order) */
+	/* n windows spread evenly over all encoded ones (they come in source order); source >= destination */
 	for (size_t i = 0; i < n; i++)
-		memmove(a->z + i * Z, a->z + (i * a->n / n) * Z, sizeof(float) * Z);
+		memmove(a->z + i * Z, a->z + (size_t)((uint64_t)i * a->n / n) * Z, sizeof(float) * Z);
 	printf("# %zu windows, argmax decodes of z = mu %+g x vector (vectors: %s)\n", n, (double)o->amount, path);
 	printf("# %-18s %10s %10s %10s  %s\n", "attribute", "-x", "0", "+x", "moves");
+	if (attrs_decoded(md, kind, a->z, n, vec, 0.0f, base, err, sizeof err) < 0)
+		goto fail;
 	for (int k = 0; k < ATTRS_MAX; k++) {
-		for (int s = 0; s < 3; s++)
-			if (attrs_decoded(md, kind, a->z, n, vec + (size_t)k * Z, (float)(s - 1) * o->amount, m[s], err,
-			    sizeof err) < 0) {
-				fprintf(stderr, "musicvae attributes: decode: %s\n", err);
-				free(vec);
-				return 1;
-			}
-		int good = m[0][k] < m[1][k] && m[1][k] < m[2][k];
-		printf("%-20s %10.4f %10.4f %10.4f  %s\n", names[k], m[0][k], m[1][k], m[2][k], good ? "yes" : "NO");
+		int good;
+		if (attrs_decoded(md, kind, a->z, n, vec + (size_t)k * Z, -o->amount, lo, err, sizeof err) < 0 ||
+		    attrs_decoded(md, kind, a->z, n, vec + (size_t)k * Z, o->amount, hi, err, sizeof err) < 0)
+			goto fail;
+		good = lo[k] < base[k] && base[k] < hi[k];      /* false if one is NaN (no decode defines it) */
+		printf("%-20s %10.4f %10.4f %10.4f  %s\n", names[k], lo[k], base[k], hi[k], good ? "yes" : "NO");
 		if (!good)
 			rc = 1;
 	}
 	free(vec);
 	return rc;
+fail:
+	fprintf(stderr, "musicvae attributes: decode: %s\n", err);
+	free(vec);
+	return 1;
 }
 
 int
@@ -352,10 +370,10 @@ attrs_main(int argc, char **argv)
 	const char *usage = "usage: musicvae attributes MODEL corpus.ds... [-o FILE] [--split train|valid|all]\n"
 	    "       musicvae attributes MODEL corpus.ds... --check [--vectors FILE] [--split S] [-n COUNT] "
 	    "[--amount X]\n"
-	    "  computes the attribute vectors (mean z of the top quartile minus the bottom quartile) into\n"
-	    "  MODEL/attributes.json, or with --check tests them: each vector added to COUNT (512) encoded windows\n"
-	    "  of the split (--check: valid by default) must raise its attribute in the decodes, and subtracted\n"
-	    "  lower it (exit 1 if one does not)\n";
+	    "  computes the attribute vectors (mean z of the top quartile minus the bottom quartile) of the\n"
+	    "  split's windows (train by default) into MODEL/attributes.json; with --check, tests them instead:\n"
+	    "  each vector added to COUNT (512) encoded windows of the split (valid by default) must raise its\n"
+	    "  attribute in the decodes, and subtracted must lower it (exit 1 if one does not)\n";
 	struct attrs_opts o = { .split = -2, .count = 512, .amount = 1.0f };
 	struct attrs_acc a = { 0 };
 	struct model md;
@@ -367,8 +385,8 @@ attrs_main(int argc, char **argv)
 		fputs(usage, r > 0 ? stdout : stderr);
 		return r > 0 ? 0 : 2;
 	}
-	if (o.split == -2)
-		o.split = o.check ? DATASET_VALID : -1;
+	if (o.split == -2)       /* vectors from the training windows, checked on the held-out ones */
+		o.split = o.check ? DATASET_VALID : DATASET_TRAIN;
 	if (model_open(&md, argv[optind], ATTRS_BATCH, err, sizeof err) < 0) {
 		fprintf(stderr, "musicvae attributes: %s\n", err);
 		return 1;
@@ -385,7 +403,8 @@ attrs_main(int argc, char **argv)
 		dataset_free(&d);
 	}
 	if (a.n < 4) {
-		fprintf(stderr, "musicvae attributes: need at least 4 windows (have %zu)\n", a.n);
+		fprintf(stderr, "musicvae attributes: need at least 4 windows of the %s split (have %zu; see --split)\n",
+		    o.split == DATASET_TRAIN ? "train" : o.split == DATASET_VALID ? "valid" : "whole", a.n);
 		goto out;
 	}
 	snprintf(path, sizeof path, "%s/attributes.json", argv[optind]);

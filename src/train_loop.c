@@ -142,7 +142,7 @@ train_state_read(struct train *tr, const char *dir, uint64_t count, char *err, s
 
 	snprintf(path, sizeof path, "%s/%s", dir, TRAIN_STATE_FILE);
 	if ((io.f = fopen(path, "rb")) == NULL) {
-		snprintf(err, errlen, "%s: %s (--resume needs the state a previous run saved)", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s (--resume and --evaluate need the state a previous run saved)", path, strerror(errno));
 		return -1;
 	}
 	train_io_bytes(&io, magic, 8, 0);
@@ -301,6 +301,18 @@ train_loop(struct train *tr, const struct dataset *d, const char *dir, int progr
 	return 0;
 }
 
+/* The dataset must hold the windows the model takes. */
+static int
+train_kind_check(const struct train *tr, const struct dataset *d, char *err, size_t errlen)
+{
+	if ((int)d->kind == tr->hp.kind && d->num_steps == tr->m.T)
+		return 0;
+	snprintf(err, errlen, "the dataset holds %d-step %s windows; this model takes %d-step %s windows",
+	    d->num_steps, d->kind == DATASET_DRUMS ? "drum" : "melody", tr->m.T,
+	    tr->hp.kind == DATASET_DRUMS ? "drum" : "melody");
+	return -1;
+}
+
 static int
 train_setup(struct train *tr, const struct train_hp *hp, const struct dataset *d, const char *dir, int resume,
     char *err, size_t errlen)
@@ -318,12 +330,8 @@ train_setup(struct train *tr, const struct train_hp *hp, const struct dataset *d
 		opt_early_init(&tr->early, tr->hp.patience);
 	}
 	tr->early.patience = tr->hp.patience;
-	if ((int)d->kind != tr->hp.kind || d->num_steps != tr->m.T) {
-		snprintf(err, errlen, "the dataset holds %d-step %s windows; this trainer needs %d-step %s windows",
-		    d->num_steps, d->kind == DATASET_DRUMS ? "drum" : "melody", tr->m.T,
-		    tr->hp.kind == DATASET_DRUMS ? "drum" : "melody");
+	if (train_kind_check(tr, d, err, errlen) < 0)
 		return -1;
-	}
 	if (tr->hp.batch < 1 || tr->hp.batch > 4096 || tr->hp.log_every < 1 || tr->hp.eval_every < 1 ||
 	    tr->hp.save_every < 1) {
 		snprintf(err, errlen, "batch must be 1..4096 and the log/eval/save intervals positive");
@@ -396,16 +404,15 @@ train_eval_saved(const struct train_hp *hp, const struct dataset *d, const char 
 	struct train_sched s;
 	struct train_eval ev;
 	int threads = nn_get_threads(), rc = -1;
+	long step;
 
 	memset(&tr, 0, sizeof tr);
 	err[0] = '\0';
 	if (train_state_read(&tr, dir, d->count, err, errlen) < 0)
 		goto out;
 	tr.hp.valid_max = hp->valid_max;
-	if ((int)d->kind != tr.hp.kind || d->num_steps != tr.m.T) {
-		snprintf(err, errlen, "the dataset does not hold this model's windows");
+	if (train_kind_check(&tr, d, err, errlen) < 0)
 		goto out;
-	}
 	if (train_rows(&tr, d, err, errlen) < 0 || tr.n_valid == 0) {
 		if (!err[0])
 			snprintf(err, errlen, "the dataset has no validation windows");
@@ -416,11 +423,12 @@ train_eval_saved(const struct train_hp *hp, const struct dataset *d, const char 
 		goto out;
 	}
 	nn_set_threads(hp->threads);
-	tr.step--;
+	step = tr.step;
+	tr.step = step > 0 ? step - 1 : 0;
 	train_sched_at(&tr, &s);        /* the schedule of the last update, as the trainer's validation */
-	tr.step++;
+	tr.step = step;
 	train_evaluate(&tr.m, &tr.b, d, tr.valid_rows, tr.n_valid, tr.hp.kind, s.beta, s.free_nats, &ev);
-	printf("step %ld: valid loss %.4f CE %.4f KL %.3f accuracy %.4f teacher-forced, %.4f sampled (%ld windows)\n",
+	printf("step %ld: valid loss %.6f CE %.6f KL %.6f accuracy %.6f teacher-forced, %.6f sampled (%ld windows)\n",
 	    tr.step, ev.loss, ev.ce, ev.kl, ev.acc_tf, ev.acc_sampled, ev.n);
 	rc = 0;
 out:
@@ -569,8 +577,6 @@ train_args(int argc, char **argv, struct train_hp *hp, const char **data, const 
 {
 	int ch, kind = -1, valid_max_given = 0;
 
-	for (int i = 1; i < argc; i++)
-		valid_max_given |= strncmp(argv[i], "--valid-max", 11) == 0;
 	for (int i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], "--kind") == 0)
 			kind = strcmp(argv[i + 1], "drums") == 0 ? DATASET_DRUMS : strcmp(argv[i + 1], "melody") == 0 ?
@@ -590,8 +596,13 @@ train_args(int argc, char **argv, struct train_hp *hp, const char **data, const 
 		case 'k': break;
 		case 'd': *data = optarg; break;
 		case 'o': *dir = optarg; break;
-		case 'X': *resume = 1; break;
-		case 'Q': *resume = 2; break;
+		case 'X': *resume |= 1; break;
+		case 'Q': *resume |= 2; break;
+		case 'V':
+			valid_max_given = 1;
+			if (train_opt(hp, ch, optarg) < 0)
+				return -1;
+			break;
 		case 'q': *quiet = 1; break;
 		default:
 			if (ch == '?' || train_opt(hp, ch, optarg) < 0)
@@ -602,6 +613,10 @@ train_args(int argc, char **argv, struct train_hp *hp, const char **data, const 
 		*data = argv[optind++];
 	if (*data == NULL || *dir == NULL || optind < argc) {
 		fprintf(stderr, "musicvae train: give --data FILE.ds and -o MODEL_DIR\n");
+		return -1;
+	}
+	if (*resume == 3) {
+		fprintf(stderr, "musicvae train: --evaluate and --resume exclude each other (--evaluate trains nothing)\n");
 		return -1;
 	}
 	if (*resume == 2 && !valid_max_given)

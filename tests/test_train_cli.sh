@@ -11,7 +11,7 @@ mv="$build/musicvae"
 work=$(mktemp -d "${TMPDIR:-/tmp}/test_train.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 . "$src/tests/taplib.sh"
-echo "1..16"
+echo "1..17"
 tiny="--steps 30 --z 8 --enc-units 16 --dec-units 16 --dec-layers 2 --batch 16 --log-every 10 --eval-every 30 --valid-max 32"
 t "dataset --info reads a synthetic melody set" sh -c "'$build/tests/test_train' --make-dataset melody '$work/mel.ds' &&
 	'$mv' dataset --info '$work/mel.ds' | grep -q 'melody, 32 steps'"
@@ -32,13 +32,15 @@ t "attributes writes MODEL/attributes.json" "$mv" attributes "$work/mel" "$work/
 t "sample with an attribute vector" "$mv" sample "$work/mel" -n 2 --seed 3 --attr note_density=1.5
 t "drum attributes" sh -c "'$mv' attributes '$work/drums' '$work/drums.ds' -o '$work/da.json' &&
 	grep -q hat_density '$work/da.json'"
-# --evaluate on the state saved at step 40 reproduces that step's validation (the CSV's last row)
+# --evaluate on the state saved at step 40 reproduces that step's validation (the CSV's last row, same digits)
 t "train --evaluate prints the saved step's validation metrics, as the CSV logged them" sh -c "
 	'$mv' train --data '$work/mel.ds' -o '$work/mel' --evaluate --valid-max 32 > '$work/ev' &&
-	tail -n 1 '$work/mel/train_log.csv' | awk -F, '{ printf \"step %d: valid loss %.4f CE %.4f KL %.3f accuracy %.4f teacher-forced, %.4f sampled (32 windows)\\n\", \$1, \$8, \$9, \$10, \$11, \$12 }' |
+	tail -n 1 '$work/mel/train_log.csv' | awk -F, '{ printf \"step %s: valid loss %s CE %s KL %s accuracy %s teacher-forced, %s sampled (32 windows)\\n\", \$1, \$8, \$9, \$10, \$11, \$12 }' |
 	cmp - '$work/ev'"
 t "train --evaluate without a saved state names the file" sh -c "! '$mv' train --data '$work/mel.ds' -o '$work/none' --evaluate 2>'$work/e' &&
 	grep -q 'none/train_state.bin' '$work/e'"
+t "train --evaluate --resume is refused (it would train)" sh -c "! '$mv' train --data '$work/mel.ds' -o '$work/mel' --evaluate --resume 2>'$work/e' &&
+	grep -q 'exclude each other' '$work/e' && test \$(wc -l < '$work/mel/train_log.csv') -eq 5"
 t "train --help" sh -c "'$mv' train --help | grep -q -- '--free-bits'"
 
 if ! command -v node >/dev/null 2>&1 || [ ! -d "$ref/node_modules/@magenta/music" ]; then
