@@ -99,13 +99,24 @@ attrs_compute(int kind, const uint16_t *tok, int T, double *out)
 static const double *attrs_key;
 static int attrs_stride;
 
+static uint64_t
+attrs_mix(uint64_t v)
+{
+	v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	v = (v ^ (v >> 27)) * 0x94d049bb133111ebULL;
+	return v ^ (v >> 31);
+}
+
+/* By attribute value; ties (many windows share a value, e.g. an average interval of 0) in a fixed pseudo-random
+ * order, so a quartile cut inside a tie takes windows from all over the corpus, not from its first sources. */
 static int
 attrs_cmp(const void *a, const void *b)
 {
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
 	double x = attrs_key[i * attrs_stride], y = attrs_key[j * attrs_stride];
+	uint64_t hi = attrs_mix(i), hj = attrs_mix(j);
 
-	return x < y ? -1 : x > y ? 1 : i < j ? -1 : i > j;
+	return x < y ? -1 : x > y ? 1 : hi < hj ? -1 : hi > hj ? 1 : i < j ? -1 : i > j;
 }
 
 int
