@@ -142,7 +142,8 @@ train_state_read(struct train *tr, const char *dir, uint64_t count, char *err, s
 
 	snprintf(path, sizeof path, "%s/%s", dir, TRAIN_STATE_FILE);
 	if ((io.f = fopen(path, "rb")) == NULL) {
-		snprintf(err, errlen, "%s: %s (--resume and --evaluate need the state a previous run saved)", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s (--resume and --evaluate need the state a previous run saved)", path,
+		    strerror(errno));
 		return -1;
 	}
 	train_io_bytes(&io, magic, 8, 0);
@@ -616,7 +617,8 @@ train_args(int argc, char **argv, struct train_hp *hp, const char **data, const 
 		return -1;
 	}
 	if (*resume == 3) {
-		fprintf(stderr, "musicvae train: --evaluate and --resume exclude each other (--evaluate trains nothing)\n");
+		fprintf(stderr, "musicvae train: --evaluate and --resume exclude each other (--evaluate trains "
+		    "nothing)\n");
 		return -1;
 	}
 	if (*resume == 2 && !valid_max_given)
