@@ -363,6 +363,18 @@ train_verify(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+/* Everything a train_run or --evaluate set up (any part may be unset), and the caller's thread count back. */
+static void
+train_free(struct train *tr, int threads)
+{
+	nn_set_threads(threads);
+	train_log_close(&tr->log);
+	train_buf_fini(&tr->b);
+	train_model_fini(&tr->m);
+	free(tr->train_rows);
+	free(tr->valid_rows);
+}
+
 int
 train_run(const struct train_hp *hp, const struct dataset *d, const char *dir, int resume, int progress,
     char *err, size_t errlen)
@@ -387,12 +399,7 @@ train_run(const struct train_hp *hp, const struct dataset *d, const char *dir, i
 		goto out;
 	rc = train_verify(dir, err, errlen);
 out:
-	nn_set_threads(threads);
-	train_log_close(&tr.log);
-	train_buf_fini(&tr.b);
-	train_model_fini(&tr.m);
-	free(tr.train_rows);
-	free(tr.valid_rows);
+	train_free(&tr, threads);
 	return rc;
 }
 
@@ -433,11 +440,7 @@ train_eval_saved(const struct train_hp *hp, const struct dataset *d, const char 
 	    tr.step, ev.loss, ev.ce, ev.kl, ev.acc_tf, ev.acc_sampled, ev.n);
 	rc = 0;
 out:
-	nn_set_threads(threads);
-	train_buf_fini(&tr.b);
-	train_model_fini(&tr.m);
-	free(tr.train_rows);
-	free(tr.valid_rows);
+	train_free(&tr, threads);
 	return rc;
 }
 
