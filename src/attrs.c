@@ -59,10 +59,10 @@ attrs_melody(const uint16_t *tok, int T, double *out)
 		prev = p;
 	}
 	out[0] = (double)n / T;
-	out[1] = n ? (double)dia / n : 0.0;
-	out[2] = steps ? iv / steps : 0.0;
-	out[3] = n ? (double)s16 / n : 0.0;
-	out[4] = n ? (double)s8 / n : 0.0;
+	out[1] = n ? (double)dia / n : NAN;
+	out[2] = steps ? iv / steps : NAN;
+	out[3] = n ? (double)s16 / n : NAN;
+	out[4] = n ? (double)s8 / n : NAN;
 }
 
 static void
@@ -83,7 +83,7 @@ attrs_drums(const uint16_t *tok, int T, double *out)
 	out[1] = (double)kick / T;
 	out[2] = (double)snare / T;
 	out[3] = (double)hat / T;
-	out[4] = steps ? (double)off / steps : 0.0;
+	out[4] = steps ? (double)off / steps : NAN;
 }
 
 void
@@ -120,28 +120,33 @@ attrs_cmp(const void *a, const void *b)
 }
 
 int
-attrs_vectors(size_t n, int Z, int A, const float *z, const double *val, float *out)
+attrs_vectors(size_t n, int Z, int A, const float *z, const double *val, float *out, size_t *defined)
 {
-	size_t *idx = malloc(sizeof(size_t) * (n ? n : 1)), q = n / 4;
+	size_t *idx = malloc(sizeof(size_t) * (n ? n : 1));
 	double *acc = calloc((size_t)Z, sizeof(double));
 
-	if (n < 4 || idx == NULL || acc == NULL) {
+	if (idx == NULL || acc == NULL) {
 		free(idx);
 		free(acc);
 		return -1;
 	}
 	for (int a = 0; a < A; a++) {
+		size_t m = 0, q;
 		for (size_t i = 0; i < n; i++)
-			idx[i] = i;
+			if (!isnan(val[i * A + a]))
+				idx[m++] = i;
 		attrs_key = val + a;
 		attrs_stride = A;
-		qsort(idx, n, sizeof *idx, attrs_cmp);
+		qsort(idx, m, sizeof *idx, attrs_cmp);
+		q = m / 4;
 		memset(acc, 0, sizeof(double) * Z);
 		for (size_t i = 0; i < q; i++)
 			for (int k = 0; k < Z; k++)
-				acc[k] += (double)z[idx[n - 1 - i] * Z + k] - z[idx[i] * Z + k];
+				acc[k] += (double)z[idx[m - 1 - i] * Z + k] - z[idx[i] * Z + k];
 		for (int k = 0; k < Z; k++)
-			out[(size_t)a * Z + k] = (float)(acc[k] / q);
+			out[(size_t)a * Z + k] = q ? (float)(acc[k] / q) : 0.0f;
+		if (defined != NULL)
+			defined[a] = m;
 	}
 	free(idx);
 	free(acc);
@@ -283,9 +288,9 @@ attrs_args(int argc, char **argv, struct attrs_opts *o)
 	return optind + 2 <= argc ? 0 : -1;
 }
 
-/* Mean attributes of the argmax decodes of z [n, Z] + amount * v into mean [ATTRS_MAX]. A ratio attribute
- * (every one but the density, index 0) is averaged over the decodes it is defined on: those with an onset, and
- * with two for avg_interval, so that a vector emptying the decodes does not pass for lowering a ratio. */
+/* Mean attributes of the argmax decodes of z [n, Z] + amount * v into mean [ATTRS_MAX]. Each is averaged over
+ * the decodes it is defined on (a share needs an onset, avg_interval two), so that a vector emptying the decodes
+ * does not pass for lowering a share. */
 static int
 attrs_decoded(struct model *md, int kind, const float *z, size_t n, const float *v, float amount, double *mean,
     char *err, size_t len)
@@ -307,18 +312,14 @@ attrs_decoded(struct model *md, int kind, const float *z, size_t n, const float 
 		if (model_decode(md, zz, B, NULL, 0.0f, 0, out, err, len) < 0)
 			goto out;
 		for (int b = 0; b < B; b++) {
-			double onsets;
 			for (int t = 0; t < T; t++)
 				tok[t] = (uint16_t)nn_argmax(out + ((size_t)b * T + t) * D, D);
 			attrs_compute(kind, tok, T, at);
-			onsets = at[0] * T + 0.5;       /* melody: onsets; drums: hits (>= onset steps) */
-			for (int a = 0; a < ATTRS_MAX; a++) {
-				int ratio = kind == DATASET_DRUMS ? a == 4 : a > 0;
-				if (ratio && onsets < (kind == DATASET_MELODY && a == 2 ? 2 : 1))
-					continue;
-				sum[a] += at[a];
-				cnt[a]++;
-			}
+			for (int a = 0; a < ATTRS_MAX; a++)
+				if (!isnan(at[a])) {
+					sum[a] += at[a];
+					cnt[a]++;
+				}
 		}
 	}
 	for (int a = 0; a < ATTRS_MAX; a++)
@@ -390,6 +391,7 @@ attrs_main(int argc, char **argv)
 	struct model md;
 	char err[1024], path[4096];
 	float *vec = NULL;
+	size_t defined[ATTRS_MAX];
 	int rc = 1, r = attrs_args(argc, argv, &o), kind = -1;
 
 	if (r != 0) {
@@ -424,9 +426,19 @@ attrs_main(int argc, char **argv)
 		goto out;
 	}
 	vec = calloc((size_t)ATTRS_MAX * md.vae.z_dim, sizeof(float));
-	if (vec == NULL || attrs_vectors(a.n, md.vae.z_dim, ATTRS_MAX, a.z, a.val, vec) < 0) {
+	if (vec == NULL || attrs_vectors(a.n, md.vae.z_dim, ATTRS_MAX, a.z, a.val, vec, defined) < 0) {
 		fprintf(stderr, "musicvae attributes: out of memory\n");
 		goto out;
+	}
+	for (int k = 0; k < ATTRS_MAX; k++) {
+		if (defined[k] < 4) {
+			fprintf(stderr, "musicvae attributes: %s is defined on %zu of the %zu windows; it needs 4 "
+			    "(windows with %s)\n", attrs_name(kind, k), defined[k], a.n, kind == DATASET_MELODY &&
+			    k == 2 ? "two onsets" : "an onset");
+			goto out;
+		}
+		fprintf(stderr, "%s: %zu windows, quartiles of %zu\n", attrs_name(kind, k), defined[k],
+		    defined[k] / 4);
 	}
 	if (attrs_write(o.out ? o.out : path, kind, md.vae.z_dim, vec, a.n, err, sizeof err) < 0) {
 		fprintf(stderr, "musicvae attributes: %s\n", err);

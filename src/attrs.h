@@ -20,13 +20,15 @@ const char *attrs_name(int kind, int i);
  *         off-beat 16ths, odd steps), syncopation_8th (share of onsets on off-beat 8ths, steps 2 mod 4);
  * drums:  hit_density (hits per step), kick_density, snare_density, hat_density (closed or open hat, per
  *         step), syncopation (share of steps with hits that are off-beat 16ths).
- * Shares are 0 when there is no onset.
+ * An attribute a window does not define is NaN: the shares without an onset (drums: hit), avg_interval
+ * without two onsets.
  */
 void attrs_compute(int kind, const uint16_t *tok, int T, double *out);
 /* out [A, Z]: for each attribute a, mean z of the windows in the top quartile of val[., a] minus the mean of
- * the bottom quartile (ties broken by window order). z [n, Z], val [n, A]. Returns -1 when n < 4 or out of
- * memory. */
-int attrs_vectors(size_t n, int Z, int A, const float *z, const double *val, float *out);
+ * the bottom quartile, over the windows that define a (val not NaN; their count in defined[a] unless defined
+ * is NULL; a zero vector when fewer than 4 do). Ties are ordered by a fixed hash of the window index. z [n, Z],
+ * val [n, A]. Returns -1 when out of memory. */
+int attrs_vectors(size_t n, int Z, int A, const float *z, const double *val, float *out, size_t *defined);
 /* Writes {"attributes": {NAME: [Z floats]}, "windows": n} (attr.c's format). Returns 0 or -1 with err. */
 int attrs_write(const char *path, int kind, int Z, const float *vec, size_t n, char *err, size_t errlen);
 /* `musicvae attributes MODEL corpus.ds... [-o FILE] [--split train|valid|all]` (argv[0] = "attributes"). */

@@ -126,7 +126,11 @@ test_attrs(void)
 	is_float(a[4], 1.0 / 3, 1e-12, "8th syncopation: one onset of three at step 2 mod 4");
 	memset(m, 0, sizeof m);
 	attrs_compute(DATASET_MELODY, m, 32, a);
-	ok(a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == 0 && a[4] == 0, "an empty melody has all-zero attributes");
+	ok(a[0] == 0 && isnan(a[1]) && isnan(a[2]) && isnan(a[3]) && isnan(a[4]),
+	    "an empty melody: density 0, the shares and the interval undefined (NaN)");
+	m[5] = 2 + 62 - 21;
+	attrs_compute(DATASET_MELODY, m, 32, a);
+	ok(a[1] == 1 && isnan(a[2]) && a[3] == 1 && a[4] == 0, "one onset defines the shares, not the interval");
 	dr[0] = 1 | 4, dr[4] = 2, dr[5] = 8, dr[8] = 1 | 2 | 4 | 256;
 	attrs_compute(DATASET_DRUMS, dr, 32, a);
 	is_float(a[0], 8.0 / 32, 1e-12, "hit density: 8 hits");
@@ -134,6 +138,9 @@ test_attrs(void)
 	is_float(a[2], 2.0 / 32, 1e-12, "snare density");
 	is_float(a[3], 3.0 / 32, 1e-12, "hat density: closed or open hat steps");
 	is_float(a[4], 1.0 / 4, 1e-12, "drum syncopation: one of four hit steps is odd");
+	memset(dr, 0, sizeof dr);
+	attrs_compute(DATASET_DRUMS, dr, 32, a);
+	ok(a[0] == 0 && a[3] == 0 && isnan(a[4]), "silent drums: densities 0, syncopation undefined (NaN)");
 	ok(strcmp(attrs_name(DATASET_MELODY, 0), "note_density") == 0 &&
 	    strcmp(attrs_name(DATASET_DRUMS, 4), "syncopation") == 0, "attribute names");
 	{
@@ -142,8 +149,19 @@ test_attrs(void)
 		double val[8];
 		for (int i = 0; i < 8; i++)
 			z[2 * i] = (float)i, z[2 * i + 1] = 1.0f, val[i] = 7 - i;
-		int rc = attrs_vectors(8, 2, 1, z, val, v);
-		ok(rc == 0 && v[0] == -6.0f && v[1] == 0.0f, "quartile vector: mean z of the top 2 minus the bottom 2 (%g, %g)", v[0], v[1]);
+		size_t def;
+		int rc = attrs_vectors(8, 2, 1, z, val, v, &def);
+		ok(rc == 0 && v[0] == -6.0f && v[1] == 0.0f && def == 8,
+		    "quartile vector: mean z of the top 2 minus the bottom 2 (%g, %g)", v[0], v[1]);
+		/* windows 0..3 undefined: quartiles of the other 4 are one window each (z 4 high, z 7 low) */
+		for (int i = 0; i < 4; i++)
+			val[i] = NAN;
+		rc = attrs_vectors(8, 2, 1, z, val, v, &def);
+		ok(rc == 0 && v[0] == -3.0f && def == 4, "quartiles only of the windows defining the attribute (%g, %zu)",
+		    v[0], def);
+		val[4] = NAN;
+		rc = attrs_vectors(8, 2, 1, z, val, v, &def);
+		ok(rc == 0 && v[0] == 0.0f && v[1] == 0.0f && def == 3, "fewer than 4 defining windows: a zero vector");
 	}
 }
 
@@ -295,6 +313,7 @@ decoded_mean(struct model *md, const float *z, int n, const float *v, float amou
 	int Z = md->vae.z_dim, T = md->vae.num_steps, D = md->vae.out_depth;
 	float *zz = malloc(sizeof(float) * n * Z), *out = malloc(sizeof(float) * n * T * D);
 	double sum = 0.0, at[ATTRS_MAX];
+	int cnt = 0;
 	uint16_t tok[64];
 	char err[256];
 
@@ -306,11 +325,12 @@ decoded_mean(struct model *md, const float *z, int n, const float *v, float amou
 		for (int t = 0; t < T; t++)
 			tok[t] = (uint16_t)nn_argmax(out + ((size_t)i * T + t) * D, D);
 		attrs_compute(kind, tok, T, at);
-		sum += at[a];
+		if (!isnan(at[a]))
+			sum += at[a], cnt++;
 	}
 	free(zz);
 	free(out);
-	return sum / n;
+	return cnt ? sum / cnt : NAN;
 }
 
 /* attributes.json of the trained model from its dataset; +-1x each vector moves the decoded attribute. */
@@ -448,7 +468,7 @@ main(int argc, char **argv)
 	snprintf(work, sizeof work, "%s/test_train.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(work) == NULL)
 		bail_out("mkdtemp failed");
-	plan(34);
+	plan(38);
 	diag("seed %llu (TEST_SEED replays), work %s", (unsigned long long)seed, work);
 	test_attrs();
 	test_window_input();
