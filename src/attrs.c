@@ -288,10 +288,9 @@ attrs_args(int argc, char **argv, struct attrs_opts *o)
 	return optind + 2 <= argc ? 0 : -1;
 }
 
-/* Mean attributes of the argmax decodes of z [n, Z] + amount * v into mean [ATTRS_MAX]. Each is averaged over
- * the decodes it is defined on (a share needs an onset, avg_interval two), so that a vector emptying the decodes
- * does not pass for lowering a share. */
-static int
+/* Each attribute is averaged over the decodes that define it, so that a vector emptying the decodes does not
+ * pass for lowering a share. */
+int
 attrs_decoded(struct model *md, int kind, const float *z, size_t n, const float *v, float amount, double *mean,
     char *err, size_t len)
 {

@@ -29,6 +29,11 @@ void attrs_compute(int kind, const uint16_t *tok, int T, double *out);
  * is NULL; a zero vector when fewer than 4 do). Ties are ordered by a fixed hash of the window index. z [n, Z],
  * val [n, A]. Returns -1 when out of memory. */
 int attrs_vectors(size_t n, int Z, int A, const float *z, const double *val, float *out, size_t *defined);
+struct model;
+/* mean [ATTRS_MAX]: each attribute's mean over the argmax decodes of z [n, Z] + amount * v [Z] that define it
+ * (NaN if none does). Returns 0, or -1 with err when decoding fails or memory runs out. */
+int attrs_decoded(struct model *md, int kind, const float *z, size_t n, const float *v, float amount, double *mean,
+    char *err, size_t len);
 /* Writes {"attributes": {NAME: [Z floats]}, "windows": n} (attr.c's format). Returns 0 or -1 with err. */
 int attrs_write(const char *path, int kind, int Z, const float *vec, size_t n, char *err, size_t errlen);
 /* `musicvae attributes MODEL corpus.ds... [-o FILE] [--split train|valid|all]` (argv[0] = "attributes"). */

@@ -306,33 +306,6 @@ same_weights(const char *a, const char *b)
 	return same_file(pa, pb);
 }
 
-/* Mean attribute a of the argmax decodes of z [n, Z] + amount * v. */
-static double
-decoded_mean(struct model *md, const float *z, int n, const float *v, float amount, int a, int kind)
-{
-	int Z = md->vae.z_dim, T = md->vae.num_steps, D = md->vae.out_depth;
-	float *zz = malloc(sizeof(float) * n * Z), *out = malloc(sizeof(float) * n * T * D);
-	double sum = 0.0, at[ATTRS_MAX];
-	int cnt = 0;
-	uint16_t tok[64];
-	char err[256];
-
-	for (int i = 0; i < n * Z; i++)
-		zz[i] = z[i] + amount * v[i % Z];
-	if (model_decode(md, zz, n, NULL, 0.0f, 0, out, err, sizeof err) < 0)
-		bail_out("decode: %s", err);
-	for (int i = 0; i < n; i++) {
-		for (int t = 0; t < T; t++)
-			tok[t] = (uint16_t)nn_argmax(out + ((size_t)i * T + t) * D, D);
-		attrs_compute(kind, tok, T, at);
-		if (!isnan(at[a]))
-			sum += at[a], cnt++;
-	}
-	free(zz);
-	free(out);
-	return cnt ? sum / cnt : NAN;
-}
-
 /* attributes.json of the trained model from its dataset; +-1x each vector moves the decoded attribute. */
 static void
 test_attribute_vectors(const struct dataset *d, const char *name, int kind)
@@ -367,9 +340,11 @@ test_attribute_vectors(const struct dataset *d, const char *name, int kind)
 		n++;
 	}
 	for (int a = 0; a < ATTRS_MAX; a++) {
-		double lo = decoded_mean(&md, z, n, vec + a * Z, -1.0f, a, kind);
-		double mid = decoded_mean(&md, z, n, vec + a * Z, 0.0f, a, kind);
-		double hi = decoded_mean(&md, z, n, vec + a * Z, 1.0f, a, kind);
+		double m[3][ATTRS_MAX], lo, mid, hi;
+		for (int i = 0; i < 3; i++)
+			if (attrs_decoded(&md, kind, z, (size_t)n, vec + a * Z, (float)(i - 1), m[i], err, sizeof err) < 0)
+				bail_out("decode: %s", err);
+		lo = m[0][a], mid = m[1][a], hi = m[2][a];
 		/* The tiny model learns rhythm (density, syncopation) in 500 steps but hardly pitch: the pitch
 		 * attributes are reported, not required. */
 		if (a == 1 || a == 2) {
