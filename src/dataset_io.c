@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "dataset.h"
 #include "log.h"
 
@@ -55,43 +56,6 @@ dataset_free(struct dataset *d)
 
 /* ---- little-endian buffers ------------------------------------------------------------------ */
 
-struct dataset_buf {
-	unsigned char *p;
-	size_t n, cap;
-	int oom;
-};
-
-static void
-dataset_put(struct dataset_buf *b, const void *src, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		unsigned char *p;
-		while (cap < b->n + n)
-			cap *= 2;
-		if ((p = realloc(b->p, cap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, src, n);
-	b->n += n;
-}
-
-static void
-dataset_put_le(struct dataset_buf *b, uint64_t v, int bytes)
-{
-	unsigned char x[8];
-
-	for (int i = 0; i < bytes; i++)
-		x[i] = (unsigned char)(v >> (8 * i));
-	dataset_put(b, x, (size_t)bytes);
-}
-
 static uint64_t
 dataset_get_le(const unsigned char *p, int bytes)
 {
@@ -103,31 +67,31 @@ dataset_get_le(const unsigned char *p, int bytes)
 }
 
 static void
-dataset_put_str(struct dataset_buf *b, const char *s)
+dataset_put_str(struct buf *b, const char *s)
 {
 	size_t n = strlen(s);
 
-	dataset_put_le(b, n, 4);
-	dataset_put(b, s, n);
+	buf_put_le(b, n, 4);
+	buf_put(b, s, n);
 }
 
 /* ---- writing ------------------------------------------------------------------------------ */
 
 static void
-dataset_put_body(struct dataset_buf *b, const struct dataset *d)
+dataset_put_body(struct buf *b, const struct dataset *d)
 {
 	size_t T = (size_t)d->num_steps;
 
 	for (size_t w = 0; w < d->count; w++) {
 		for (size_t i = 0; i < T; i++)
-			dataset_put_le(b, d->tokens[w * T + i], 2);
-		dataset_put_le(b, d->source[w], 4);
-		dataset_put_le(b, d->split[w], 1);
-		dataset_put_le(b, (uint8_t)d->transpose[w], 1);
-		dataset_put_le(b, 0, 2);
+			buf_put_le(b, d->tokens[w * T + i], 2);
+		buf_put_le(b, d->source[w], 4);
+		buf_put_le(b, d->split[w], 1);
+		buf_put_le(b, (uint8_t)d->transpose[w], 1);
+		buf_put_le(b, 0, 2);
 	}
 	for (size_t i = 0; i < d->n_sources; i++) {
-		dataset_put_le(b, (uint64_t)d->sources[i].split, 1);
+		buf_put_le(b, (uint64_t)d->sources[i].split, 1);
 		dataset_put_str(b, d->sources[i].path);
 		dataset_put_str(b, d->sources[i].package);
 		dataset_put_str(b, d->sources[i].licence);
@@ -135,26 +99,26 @@ dataset_put_body(struct dataset_buf *b, const struct dataset *d)
 }
 
 static void
-dataset_put_header(struct dataset_buf *b, const struct dataset *d, uint64_t sources_bytes, uint64_t sum)
+dataset_put_header(struct buf *b, const struct dataset *d, uint64_t sources_bytes, uint64_t sum)
 {
-	dataset_put(b, DATASET_MAGIC, 8);
-	dataset_put_le(b, DATASET_VERSION, 4);
-	dataset_put_le(b, (uint64_t)d->kind, 4);
-	dataset_put_le(b, (uint64_t)d->num_steps, 4);
-	dataset_put_le(b, (uint64_t)d->n_classes, 4);
-	dataset_put_le(b, (uint64_t)d->min_pitch, 4);
-	dataset_put_le(b, 2 * (uint64_t)d->num_steps + 8, 4);
-	dataset_put_le(b, d->count, 8);
-	dataset_put_le(b, d->n_sources, 4);
-	dataset_put_le(b, (uint64_t)d->valid_permille, 4);
-	dataset_put_le(b, sources_bytes, 8);
-	dataset_put_le(b, sum, 8);
+	buf_put(b, DATASET_MAGIC, 8);
+	buf_put_le(b, DATASET_VERSION, 4);
+	buf_put_le(b, (uint64_t)d->kind, 4);
+	buf_put_le(b, (uint64_t)d->num_steps, 4);
+	buf_put_le(b, (uint64_t)d->n_classes, 4);
+	buf_put_le(b, (uint64_t)d->min_pitch, 4);
+	buf_put_le(b, 2 * (uint64_t)d->num_steps + 8, 4);
+	buf_put_le(b, d->count, 8);
+	buf_put_le(b, d->n_sources, 4);
+	buf_put_le(b, (uint64_t)d->valid_permille, 4);
+	buf_put_le(b, sources_bytes, 8);
+	buf_put_le(b, sum, 8);
 }
 
 int
 dataset_write(const struct dataset *d, const char *path, char *err, size_t errlen)
 {
-	struct dataset_buf body = { 0 }, head = { 0 };
+	struct buf body = { 0 }, head = { 0 };
 	size_t records = d->count * (2 * (size_t)d->num_steps + 8);
 	FILE *f = NULL;
 	int r = -1;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "smf.h"
 #include "log.h"
 
@@ -28,49 +29,10 @@ struct smf_wev {
 	size_t order;
 };
 
-struct smf_out {
-	unsigned char *p;
-	size_t n, cap;
-	int oom;
-};
-
-/* ---- output buffer ----------------------------------------------------------------------- */
+/* ---- MIDI encodings into the output buffer (buf.h) ------------------------------------------ */
 
 static void
-smf_put(struct smf_out *o, const void *data, size_t len)
-{
-	unsigned char *np;
-	size_t ncap = o->cap ? o->cap : 4096;
-
-	if (o->oom)
-		return;
-	while (ncap - o->n < len)
-		ncap *= 2;
-	if (ncap != o->cap) {
-		np = realloc(o->p, ncap);
-		if (np == NULL) {
-			o->oom = 1;
-			return;
-		}
-		o->p = np;
-		o->cap = ncap;
-	}
-	memcpy(o->p + o->n, data, len);
-	o->n += len;
-}
-
-static void
-smf_put_be(struct smf_out *o, uint32_t v, int bytes)
-{
-	unsigned char b[4];
-
-	for (int i = 0; i < bytes; i++)
-		b[i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
-	smf_put(o, b, (size_t)bytes);
-}
-
-static void
-smf_put_vlq(struct smf_out *o, uint32_t v)
+smf_put_vlq(struct buf *o, uint32_t v)
 {
 	unsigned char b[4];
 	int n = 0;
@@ -80,31 +42,31 @@ smf_put_vlq(struct smf_out *o, uint32_t v)
 		v >>= 7;
 		n++;
 	} while (v && n < 4);
-	smf_put(o, b + 4 - n, (size_t)n);
+	buf_put(o, b + 4 - n, (size_t)n);
 }
 
 static void
-smf_put_event(struct smf_out *o, uint64_t *last, uint64_t tick, const unsigned char *ev, size_t len)
+smf_put_event(struct buf *o, uint64_t *last, uint64_t tick, const unsigned char *ev, size_t len)
 {
 	smf_put_vlq(o, (uint32_t)(tick - *last));
 	*last = tick;
-	smf_put(o, ev, len);
+	buf_put(o, ev, len);
 }
 
 /* Starts an MTrk chunk; returns the offset of its length field for smf_track_end. */
 static size_t
-smf_track_begin(struct smf_out *o)
+smf_track_begin(struct buf *o)
 {
 	size_t at;
 
-	smf_put(o, "MTrk", 4);
+	buf_put(o, "MTrk", 4);
 	at = o->n;
-	smf_put_be(o, 0, 4);
+	buf_put_be(o, 0, 4);
 	return at;
 }
 
 static void
-smf_track_end(struct smf_out *o, size_t at, uint64_t *last)
+smf_track_end(struct buf *o, size_t at, uint64_t *last)
 {
 	static const unsigned char eot[3] = { 0xff, 0x2f, 0x00 };
 	uint32_t len;
@@ -200,7 +162,7 @@ smf_cmp_wev(const void *a, const void *b)
 /* ---- tracks ------------------------------------------------------------------------------ */
 
 static void
-smf_tempo_track(struct smf_out *o, double qpm)
+smf_tempo_track(struct buf *o, double qpm)
 {
 	unsigned char tempo[6] = { 0xff, 0x51, 0x03 };
 	static const unsigned char timesig[7] = { 0xff, 0x58, 0x04, 0x04, 0x02, 0x18, 0x08 };
@@ -239,7 +201,7 @@ smf_group_events(const struct smf_wnote *w, size_t n, struct smf_wev *ev)
 }
 
 static void
-smf_note_track(struct smf_out *o, const struct smf_wev *ev, size_t n, int ch)
+smf_note_track(struct buf *o, const struct smf_wev *ev, size_t n, int ch)
 {
 	uint64_t last = 0;
 	size_t at = smf_track_begin(o);
@@ -265,7 +227,7 @@ smf_note_track(struct smf_out *o, const struct smf_wev *ev, size_t n, int ch)
 
 /* One track per run of equal (instrument, drum) in the sorted w[]; returns the number of tracks. */
 static unsigned
-smf_note_tracks(struct smf_out *o, const struct smf_wnote *w, size_t n, struct smf_wev *ev)
+smf_note_tracks(struct buf *o, const struct smf_wnote *w, size_t n, struct smf_wev *ev)
 {
 	static const int chans[15] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15 };
 	unsigned tracks = 0, melodic = 0;
@@ -295,7 +257,7 @@ smf_check_qpm(double qpm, char *err, size_t errlen)
 int
 smf_write_mem(const struct seq *s, unsigned char **buf, size_t *len, char *err, size_t errlen)
 {
-	struct smf_out o = { NULL, 0, 0, 0 };
+	struct buf o = { 0 };
 	struct smf_wnote *w = NULL;
 	struct smf_wev *ev = NULL;
 	unsigned tracks;
@@ -316,11 +278,11 @@ smf_write_mem(const struct seq *s, unsigned char **buf, size_t *len, char *err, 
 		if (smf_wnote_fill(s, i, &w[i], err, errlen) == -1)
 			goto fail;
 	qsort(w, s->n, sizeof *w, smf_cmp_wnote);
-	smf_put(&o, "MThd", 4);
-	smf_put_be(&o, 6, 4);
-	smf_put_be(&o, 1, 2);
-	smf_put_be(&o, 0, 2);                   /* track count, patched below */
-	smf_put_be(&o, SMF_WRITE_PPQ, 2);
+	buf_put(&o, "MThd", 4);
+	buf_put_be(&o, 6, 4);
+	buf_put_be(&o, 1, 2);
+	buf_put_be(&o, 0, 2);                   /* track count, patched below */
+	buf_put_be(&o, SMF_WRITE_PPQ, 2);
 	smf_tempo_track(&o, s->qpm);
 	tracks = 1 + smf_note_tracks(&o, w, s->n, ev);
 	if (o.oom || tracks > 0xffff) {
