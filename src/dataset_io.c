@@ -54,7 +54,7 @@ dataset_free(struct dataset *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* ---- little-endian buffers ------------------------------------------------------------------ */
+/* ---- little-endian fields, written through buf.h ------------------------------------------ */
 
 static uint64_t
 dataset_get_le(const unsigned char *p, int bytes)
