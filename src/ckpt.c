@@ -54,8 +54,7 @@ struct ckpt_stream {
 	const char *cur;        /* path of the shard being read */
 };
 
-/* Fills err with "checkpoint DIR: " and the message; returns -1. */
-static int __attribute__((format(printf, 4, 5)))
+int
 ckpt_errf(char *err, size_t errlen, const char *dir, const char *fmt, ...)
 {
 	va_list ap;

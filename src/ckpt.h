@@ -55,6 +55,8 @@ struct ckpt_wtensor {
 int ckpt_write(const char *dir, const char *config_json, const struct ckpt_wtensor *t, size_t n,
     enum ckpt_dtype dtype, size_t shard_bytes, char *err, size_t errlen);
 
+/* Fills err (if not NULL) with "checkpoint DIR: " and the message; returns -1. For ckpt.c and ckpt_write.c. */
+int ckpt_errf(char *err, size_t errlen, const char *dir, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* IEEE binary16 bits -> float32, exact (subnormals, infinities and NaN payloads included). */
 float ckpt_f16_to_f32(uint16_t h);
 /* float32 -> binary16 bits, rounded to nearest even; overflow gives infinity, NaN stays NaN. */

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,23 +17,6 @@
 #define CKPT_CONFIG "config.json"
 #define CKPT_MANIFEST "weights_manifest.json"
 #define CKPT_SHARD_DEFAULT ((size_t)4 << 20)
-
-/* Fills err with "checkpoint DIR: " and the message; returns -1. */
-static int __attribute__((format(printf, 4, 5)))
-ckpt_errf(char *err, size_t errlen, const char *dir, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	k = snprintf(err, errlen, "checkpoint %s: ", dir);
-	va_start(ap, fmt);
-	if (k >= 0 && (size_t)k < errlen)
-		vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* dir/name into buf; -1 when it does not fit. */
 static int
