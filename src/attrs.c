@@ -14,6 +14,7 @@
 #include "dataset.h"
 #include "model.h"
 #include "nn.h"
+#include "rng.h"
 #include "train.h"
 
 #define ATTRS_BATCH 64
@@ -331,8 +332,51 @@ out:
 	return rc;
 }
 
+/* The control of one vector: the largest |mean at +x - mean at -x| of attribute k over ATTRS_CONTROLS random
+ * directions of the vector's length (fixed seeds), i.e. how far a push of that size moves the attribute by
+ * chance. A vector passes only if it moves its attribute further. */
+#define ATTRS_CONTROLS 3
+
+static int
+attrs_control(struct model *md, int kind, const float *z, size_t n, const float *v, int k, float amount,
+    double *control, char *err, size_t len)
+{
+	int Z = md->vae.z_dim;
+	float *r = malloc(sizeof(float) * Z);
+	double norm = 0.0, lo[ATTRS_MAX], hi[ATTRS_MAX];
+	struct rng g;
+
+	if (r == NULL) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	for (int j = 0; j < Z; j++)
+		norm += (double)v[j] * v[j];
+	*control = 0.0;
+	for (int c = 0; c < ATTRS_CONTROLS; c++) {
+		double rn = 0.0;
+		rng_seed(&g, 0x61747472ULL * (uint64_t)(ATTRS_CONTROLS * k + c + 1));
+		for (int j = 0; j < Z; j++) {
+			r[j] = (float)rng_normal(&g);
+			rn += (double)r[j] * r[j];
+		}
+		for (int j = 0; j < Z; j++)
+			r[j] = (float)(r[j] * sqrt(norm / rn));
+		if (attrs_decoded(md, kind, z, n, r, -amount, lo, err, len) < 0 ||
+		    attrs_decoded(md, kind, z, n, r, amount, hi, err, len) < 0) {
+			free(r);
+			return -1;
+		}
+		if (!(fabs(hi[k] - lo[k]) <= *control))         /* NaN too: no decode defines it */
+			*control = fabs(hi[k] - lo[k]);
+	}
+	free(r);
+	return 0;
+}
+
 /* --check: every vector added (+amount) to the encoded windows must raise its attribute in the argmax decodes
- * on average, and subtracted must lower it. Prints one line per attribute; 0 if all move the right way. */
+ * on average, subtracted must lower it, and the rise from -amount to +amount must exceed the control's (random
+ * directions of the same length). Prints one line per attribute; 0 if all pass. */
 static int
 attrs_check(struct model *md, int kind, struct attrs_acc *a, const struct attrs_opts *o, const char *path)
 {
@@ -340,7 +384,7 @@ attrs_check(struct model *md, int kind, struct attrs_acc *a, const struct attrs_
 	int Z = md->vae.z_dim, rc = 0;
 	size_t n = a->n < (size_t)o->count ? a->n : (size_t)o->count;
 	float *vec = malloc(sizeof(float) * ATTRS_MAX * Z);
-	double base[ATTRS_MAX], lo[ATTRS_MAX], hi[ATTRS_MAX];
+	double base[ATTRS_MAX], lo[ATTRS_MAX], hi[ATTRS_MAX], control;
 	char err[1024];
 
 	for (int k = 0; k < ATTRS_MAX; k++)
@@ -353,17 +397,22 @@ attrs_check(struct model *md, int kind, struct attrs_acc *a, const struct attrs_
 	/* n windows spread evenly over all encoded ones (they come in source order); source >= destination */
 	for (size_t i = 0; i < n; i++)
 		memmove(a->z + i * Z, a->z + (size_t)((uint64_t)i * a->n / n) * Z, sizeof(float) * Z);
-	printf("# %zu windows, argmax decodes of z = mu %+g x vector (vectors: %s)\n", n, (double)o->amount, path);
-	printf("# %-18s %10s %10s %10s  %s\n", "attribute", "-x", "0", "+x", "moves");
+	printf("# %zu windows, argmax decodes of z = mu %+g x vector (vectors: %s); control: the largest change from\n"
+	    "# -x to +x over %d random directions of the vector's length\n", n, (double)o->amount, path, ATTRS_CONTROLS);
+	printf("# %-18s %10s %10s %10s %10s  %s\n", "attribute", "-x", "0", "+x", "control", "moves");
 	if (attrs_decoded(md, kind, a->z, n, vec, 0.0f, base, err, sizeof err) < 0)
 		goto fail;
 	for (int k = 0; k < ATTRS_MAX; k++) {
+		const float *v = vec + (size_t)k * Z;
 		int good;
-		if (attrs_decoded(md, kind, a->z, n, vec + (size_t)k * Z, -o->amount, lo, err, sizeof err) < 0 ||
-		    attrs_decoded(md, kind, a->z, n, vec + (size_t)k * Z, o->amount, hi, err, sizeof err) < 0)
+		if (attrs_decoded(md, kind, a->z, n, v, -o->amount, lo, err, sizeof err) < 0 ||
+		    attrs_decoded(md, kind, a->z, n, v, o->amount, hi, err, sizeof err) < 0 ||
+		    attrs_control(md, kind, a->z, n, v, k, o->amount, &control, err, sizeof err) < 0)
 			goto fail;
-		good = lo[k] < base[k] && base[k] < hi[k];      /* false if one is NaN (no decode defines it) */
-		printf("%-20s %10.4f %10.4f %10.4f  %s\n", names[k], lo[k], base[k], hi[k], good ? "yes" : "NO");
+		/* false if one is NaN (no decode defines it) */
+		good = lo[k] < base[k] && base[k] < hi[k] && hi[k] - lo[k] > control;
+		printf("%-20s %10.4f %10.4f %10.4f %10.4f  %s\n", names[k], lo[k], base[k], hi[k], control,
+		    good ? "yes" : "NO");
 		if (!good)
 			rc = 1;
 	}
