@@ -29,10 +29,11 @@ if [ ! -s "$data/sources.tsv" ]; then
 	fi
 	n=$((n + 1)); echo "ok $n - data/fetch --only mma renders the groove library ($(grep -c mma-groove "$data/sources.tsv") grooves)"
 fi
-# the windows each model was trained on (see its model card), without transposition: mel_2bar learned one top
-# line per file (--one-line), drums_2bar every drum track
-t "melody windows (one top line per file) without transposition from $data/sources.tsv" \
-	"$mv" dataset --kind melody --one-line --sources "$data/sources.tsv" --transpose 0:0 -q -o "$work/melody.ds"
+# the windows each model was trained on (see its model card), without transposition: mel_2bar learned the lines
+# of piano, chromatic percussion, organ and guitar parts (programs 0-31, Magenta's MEL_PROGRAMS), drums_2bar every
+# drum track
+t "melody windows (programs 0-31) without transposition from $data/sources.tsv" \
+	"$mv" dataset --kind melody --programs 0:31 --sources "$data/sources.tsv" --transpose 0:0 -q -o "$work/melody.ds"
 t "drum windows without transposition from $data/sources.tsv" \
 	"$mv" dataset --kind drums --sources "$data/sources.tsv" --transpose 0:0 -q -o "$work/drums.ds"
 
