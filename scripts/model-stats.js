@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // model-stats.js DATA.ds SAMPLES.json: note density (onsets per bar), pitch range per 2-bar window (melody)
-// and the share of empty bars, for the validation windows of a dataset file (src/dataset.h's format) and
+// and the share of empty bars, for the validation windows of a dataset file (src/train/dataset.h's format) and
 // for samples printed by `musicvae sample --json`. Used for the model cards in models/.
 'use strict';
 const fs = require('fs');

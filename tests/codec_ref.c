@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "codec.h"
+#include "seq_json.h"
 #include "codec_ref.h"
 #include "ctrl.h"
 #include "seq.h"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
-# codec_ref.sh: golden data from magenta.js (tests/ref/codec_ref.js) compared with src/codec*.c and src/ctrl*.c by
+# codec_ref.sh: golden data from magenta.js (tests/ref/codec_ref.js) compared with src/infer/codec*.c and src/infer/ctrl*.c by
 # tests/test_codec --ref. CODEC_REF_SEED=N replays a seed; the JSON is kept when a comparison fails.
 srcdir=${top_srcdir:-.}
 builddir=${top_builddir:-.}

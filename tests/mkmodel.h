@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ckpt.h"
+#include "ckpt_write.h"
 #include "rng.h"
 
 /* Test hooks: leave out the tensor called mk_omit, give mk_grow one row more, add mk_extra (a copy of the

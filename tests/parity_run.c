@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "lat.h"
+#include "seq_json.h"
 #include "model.h"
 #include "parity_ctrl.h"
 

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ckpt.h"
+#include <jansson.h>
+
+#include "ckpt_write.h"
 #include "tap.h"
 
 #define CONFIG "{\"type\":\"MusicVAE\",\"dataConverter\":{\"type\":\"MelodyConverter\",\"args\":{\"numSteps\":32}}}"

@@ -8,6 +8,7 @@ src=${top_srcdir:-.}
 build=${top_builddir:-.}
 D=$build/musicvaed
 W=$(mktemp -d "${TMPDIR:-/tmp}/test_daemon.XXXXXX")
+MUSICVAED_SOCKET=$W/ctl; export MUSICVAED_SOCKET        # each daemon of the test: its own control socket
 PID=
 trap '[ -n "$PID" ] && kill -9 $PID 2>/dev/null; rm -rf "$W"' EXIT INT TERM
 n=0

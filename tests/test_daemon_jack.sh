@@ -14,6 +14,7 @@ command -v jack_midi_clock >/dev/null 2>&1 || { echo "1..0 # SKIP jack_midi_cloc
 echo "1..28"
 jackenv_start
 W=$JACKENV_DIR
+MUSICVAED_SOCKET=$W/ctl; export MUSICVAED_SOCKET
 "$build/tests/mkmodel" mel "$W/mel" 7 || jackenv_bail "mkmodel failed"
 S=$JACKENV_SERVER
 

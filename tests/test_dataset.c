@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "codec.h"
+#include "cmd.h"
 #include "dataset.h"
 #include "seq.h"
 #include "smf.h"
@@ -586,15 +587,15 @@ test_main(void)
 	argv[4] = (char *)"--kind";
 	argv[5] = (char *)"melody";
 	argv[6] = write_mid("round.mid", &(struct seq){ .steps_per_quarter = 4, .qpm = 120 });
-	r = dataset_main(7, argv);
-	is_int(r, 0, "dataset_main builds from a file list");
+	r = cmd_dataset(7, argv);
+	is_int(r, 0, "musicvae dataset builds from a file list");
 	ok(access(out, F_OK) == 0, "and writes its output");
 	argv[1] = (char *)"--info";
 	argv[2] = out;
-	is_int(dataset_main(3, argv), 0, "dataset_main --info reads it back");
+	is_int(cmd_dataset(3, argv), 0, "musicvae dataset --info reads it back");
 	argv[1] = (char *)"--kind";
 	argv[2] = (char *)"piano";
-	ok(dataset_main(3, argv) != 0, "unknown kind refused");
+	ok(cmd_dataset(3, argv) != 0, "unknown kind refused");
 }
 
 /* --sources alone: every row of the table, with its package and licence. */
@@ -623,7 +624,7 @@ test_main_sources(void)
 	argv[5] = (char *)"drums";
 	argv[6] = (char *)"-o";
 	argv[7] = out;
-	is_int(dataset_main(8, argv), 0, "dataset_main --sources TSV: the table's files");
+	is_int(cmd_dataset(8, argv), 0, "musicvae dataset --sources TSV: the table's files");
 	if (dataset_read(&d, out, err, sizeof err) == -1)
 		diag("%s", err);
 	ok(d.kind == DATASET_DRUMS && d.n_sources == 1 && d.count == 1 /* two equal windows */ && strcmp(d.sources[0].path, "song.mid") == 0 && strcmp(d.sources[0].package, "pkgX") == 0 &&

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "seq.h"
+#include "seq_json.h"
 #include "smf.h"
 #include "tap.h"
 

@@ -10,8 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "attr.h"
 #include "attrs.h"
+#include "cmd.h"
 #include "codec.h"
 #include "model.h"
 #include "tap.h"
@@ -289,7 +292,7 @@ run(const struct train_hp *hp, const struct dataset *d, const char *name, int re
 	char dir[512], err[1024];
 
 	snprintf(dir, sizeof dir, "%s/%s", work, name);
-	if (train_run(hp, d, dir, resume, -1, err, sizeof err) < 0) {
+	if (train_run(hp, d, dir, resume, NULL, err, sizeof err) < 0) {
 		diag("train %s: %s", name, err);
 		return -1;
 	}
@@ -323,7 +326,7 @@ test_attribute_vectors(const struct dataset *d, const char *name, int kind)
 	if (dataset_write(d, ds, err, sizeof err) < 0)
 		bail_out("%s", err);
 	argv[0] = "attributes", argv[1] = dir, argv[2] = ds, argv[3] = NULL;
-	ok(attrs_main(3, argv) == 0, "musicvae attributes %s writes MODEL/attributes.json", name);
+	ok(cmd_attributes(3, argv) == 0, "musicvae attributes %s writes MODEL/attributes.json", name);
 	if (model_open(&md, dir, 64, err, sizeof err) < 0)
 		bail_out("%s", err);
 	Z = md.vae.z_dim;

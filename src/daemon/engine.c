@@ -1,0 +1,1025 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine.c: the inference worker thread. Wakes once per backend period, turns captured notes into phrases,
+ * decodes windows of the model's length and queues them as bars ahead of the clock; mode changes, model swaps
+ * and stops start a new epoch so the RT thread silences what sounds and drops what is queued. */
+#define _GNU_SOURCE             /* sem_clockwait */
+#include <errno.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "attr.h"
+#include "engine.h"
+#include "lat.h"
+#include "log.h"
+
+#define CNT_SET(e, f, v) atomic_store_explicit(&(e)->cnt.f, (v), memory_order_relaxed)
+#define CNT_ADD(e, f, n) atomic_fetch_add_explicit(&(e)->cnt.f, (n), memory_order_relaxed)
+#define NOW(e, f) atomic_load_explicit(&(e)->rt->now.f, memory_order_relaxed)
+
+static int
+engine_bars_per_window(const struct engine *e)
+{
+	int w = e->model->vae.num_steps / RT_STEPS_PER_BAR;
+
+	return w > 0 ? w : 1;
+}
+
+static void
+engine_free_buffers(struct engine *e)
+{
+	free(e->z);
+	free(e->zprev);
+	for (int i = 0; i < ENGINE_SLOTS; i++)
+		free(e->slot[i]);
+	free(e->ctrl);
+	free(e->rows);
+	free(e->attr);
+	free(e->answer_z);
+	e->z = e->zprev = e->ctrl = e->rows = e->attr = e->answer_z = NULL;
+	memset(e->slot, 0, sizeof e->slot);
+}
+
+int
+engine_build_controls(struct engine *e, int n_chords, const char (*chords)[16], int key, float **out, char *err,
+    size_t len)
+{
+	const struct vae *m = &e->model->vae;
+	const char *names[PROTO_MAX_CHORDS], *nc = CTRL_NO_CHORD;
+	float *extra = NULL;
+	int rc, width = 0;
+
+	*out = NULL;
+	if (m->ctrl_depth == 0)
+		return 0;
+	for (int i = 0; i < n_chords && i < PROTO_MAX_CHORDS; i++)
+		names[i] = chords[i];
+	for (int k = 0; k < m->ctrl.n_extra; k++)
+		width += m->ctrl.extra_depth[k];
+	*out = calloc((size_t)m->num_steps * m->ctrl_depth, sizeof(float));
+	extra = calloc((size_t)m->num_steps * (width + 1), sizeof(float));
+	rc = *out && extra ? ctrl_build(&m->ctrl, m->num_steps, !m->ctrl.chords ? NULL : n_chords > 0 ? names : &nc,
+	    !m->ctrl.chords ? 0 : n_chords > 0 ? n_chords : 1, m->ctrl.condition_on_key ? (key >= 0 ? key : 0) : -1,
+	    width ? extra : NULL, *out, err, len) : -1;
+	if (rc < 0 && *out != NULL && extra != NULL)
+		;               /* err says what ctrl_build refused */
+	else if (rc < 0)
+		snprintf(err, len, "out of memory");
+	free(extra);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Controls for conditioned models: the chords and key given over the control socket (`chords`, `key`), else
+ * "N.C.", key C and zero extra controls, which is said once. */
+static int
+engine_controls(struct engine *e, char *err, size_t len)
+{
+	const struct vae *m = &e->model->vae;
+
+	if (m->ctrl_depth == 0)
+		return 0;
+	if (engine_build_controls(e, e->n_chords, e->chords, e->key, &e->ctrl, err, len) < 0)
+		return -1;
+	if (e->n_chords == 0 && m->ctrl.chords)
+		log_warnx("this model is conditioned on chords: playing it with no chord until the control socket's "
+		    "`chords` gives some");
+	return 0;
+}
+
+/* The model's attribute vectors (every one in attributes.json, or the configured file) with the configured
+ * offsets as their amounts. Amounts already set for a name the new file also has are kept when keep is set. */
+static int
+engine_load_attrs(struct engine *e, int keep, char *err, size_t len)
+{
+	char path[1100], names[ENGINE_MAX_ATTRS][ATTR_NAME_MAX];
+	float old_amount[ENGINE_MAX_ATTRS];
+	int Z = e->model->vae.z_dim, old_n = e->n_attr, n = 0;
+	char old_name[ENGINE_MAX_ATTRS][64];
+
+	memcpy(old_name, e->attr_name, sizeof old_name);
+	memcpy(old_amount, e->attr_amount, sizeof old_amount);
+	e->n_attr = 0;
+	if (e->cfg.attributes[0])
+		snprintf(path, sizeof path, "%s", e->cfg.attributes);
+	else
+		snprintf(path, sizeof path, "%s/attributes.json", e->model->vae.ck.dir);
+	if ((e->attr = calloc((size_t)ENGINE_MAX_ATTRS * Z, sizeof(float))) == NULL)
+		return snprintf(err, len, "out of memory"), -1;
+	if (access(path, R_OK) != 0 && !e->cfg.attributes[0] && e->cfg.n_attrs == 0)
+		return 0;       /* a model without attribute vectors */
+	if (attr_load_all(path, Z, ENGINE_MAX_ATTRS, names, e->attr, &n, err, len) < 0)
+		return -1;
+	e->n_attr = n;
+	for (int i = 0; i < n; i++) {
+		memcpy(e->attr_name[i], names[i], sizeof e->attr_name[i]);
+		e->attr_amount[i] = 0.0f;
+		for (int k = 0; keep && k < old_n; k++)
+			if (strcmp(old_name[k], names[i]) == 0)
+				e->attr_amount[i] = old_amount[k];
+	}
+	for (int k = 0; k < e->cfg.n_attrs && !keep; k++) {
+		int i = 0;
+		while (i < n && strcmp(e->attr_name[i], e->cfg.attr_name[k]) != 0)
+			i++;
+		if (i == n)
+			return snprintf(err, len, "%s: attributes.%s: no such attribute", path, e->cfg.attr_name[k]), -1;
+		e->attr_amount[i] = e->cfg.attr_amount[k];
+	}
+	return 0;
+}
+
+/* (Re)allocates everything sized by the model; keep: a model swap or reload, whose slots (same z size) and
+ * attribute amounts stay. */
+static int
+engine_buffers(struct engine *e, int keep, char *err, size_t len)
+{
+	const struct vae *m = &e->model->vae;
+	int Z = m->z_dim, oldZ = e->zdim;
+	float *slot[ENGINE_SLOTS];
+
+	memcpy(slot, e->slot, sizeof slot);
+	memset(e->slot, 0, sizeof e->slot);
+	for (int i = 0; i < ENGINE_SLOTS; i++)
+		if (!(keep && Z == oldZ)) {
+			free(slot[i]);
+			slot[i] = NULL;
+		}
+	free(e->z);
+	free(e->zprev);
+	free(e->ctrl);
+	free(e->rows);
+	free(e->attr);
+	free(e->answer_z);
+	e->z = calloc((size_t)Z, sizeof(float));
+	e->zprev = calloc((size_t)Z, sizeof(float));
+	e->rows = calloc((size_t)m->num_steps * m->out_depth, sizeof(float));
+	e->answer_z = calloc((size_t)ENGINE_MAX_ANSWER * Z, sizeof(float));
+	e->ctrl = e->attr = NULL;
+	e->zdim = Z;
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		e->slot[i] = slot[i] ? slot[i] : calloc((size_t)Z, sizeof(float));
+		if (e->slot[i] == NULL)
+			return snprintf(err, len, "out of memory"), -1;
+		if (slot[i] == NULL)
+			e->slot_src[i][0] = '\0';
+	}
+	if (!e->z || !e->zprev || !e->rows || !e->answer_z)
+		return snprintf(err, len, "out of memory"), -1;
+	for (int i = 0; i < 2; i++)     /* A and B: prior samples, so that morph plays from the start */
+		if (!e->slot_src[i][0]) {
+			lat_sample(&e->rng, Z, e->slot[i]);
+			snprintf(e->slot_src[i], sizeof e->slot_src[i], "prior sample");
+		}
+	lat_sample(&e->rng, Z, e->zprev);
+	e->answer_windows = 0;
+	if (engine_load_attrs(e, keep, err, len) < 0)
+		return -1;
+	return engine_controls(e, err, len);
+}
+
+int
+engine_init(struct engine *e, struct rt *rt, struct model *model, const struct cfg *cfg, char *err, size_t len)
+{
+	memset(e, 0, sizeof *e);
+	e->rt = rt;
+	e->model = model;
+	e->cfg = *cfg;
+	e->event_fd = -1;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->done_lock, NULL);
+	e->seed = cfg->seed ? cfg->seed : (uint64_t)time(NULL);
+	rng_seed(&e->rng, e->seed);
+	atomic_init(&e->mode, cfg->mode);
+	seq_init(&e->phrase);
+	seq_init(&e->out);
+	seq_init(&e->last_phrase);
+	capture_reset(&e->cap, codec_is_drums(&model->vae.codec));
+	e->key = -1;
+	e->morph_a = 0;
+	e->morph_b = 1;
+	e->last_bar = -1;
+	for (int i = 0; i < ENGINE_HISTORY; i++)
+		e->hist[i].bar = -1;
+	for (int p = 0; p < 128; p++)
+		e->in_start[p] = -1;
+	if ((e->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		snprintf(err, len, "eventfd: %s", strerror(errno));
+		return -1;
+	}
+	return engine_buffers(e, 0, err, len);
+}
+
+/* A new epoch: the RT thread silences everything and drops queued bars; we queue again from `bar`. */
+static void engine_hist_drop_from(struct engine *e, int64_t from);
+
+static void
+engine_flush(struct engine *e, int64_t bar)
+{
+	engine_hist_drop_from(e, bar);
+	e->epoch++;
+	if (rt_command(e->rt, RT_CMD_FLUSH, e->epoch, 0) < 0)
+		log_warnx("RT command queue full: flush lost");
+	e->next_bar = e->queued_from = bar;
+}
+
+static int
+engine_note_cmp(const void *a, const void *b)
+{
+	const struct rt_bar_note *x = a, *y = b;
+
+	if (x->step != y->step)
+		return x->step - y->step;
+	return x->status - y->status;   /* 0x80 before 0x90 */
+}
+
+static void
+engine_bar_add(struct rt_bar *b, int step, uint8_t status, int pitch, int vel)
+{
+	if (b->n < RT_BAR_EVENTS)
+		b->ev[b->n++] = (struct rt_bar_note){ (uint8_t)step, status, (uint8_t)pitch, (uint8_t)vel };
+}
+
+/* The history slot of bar b, emptied when it held an older bar. */
+static struct engine_hist *
+engine_hist_at(struct engine *e, int64_t b)
+{
+	struct engine_hist *h = &e->hist[((b % ENGINE_HISTORY) + ENGINE_HISTORY) % ENGINE_HISTORY];
+
+	if (h->bar != b) {
+		h->bar = b;
+		h->n_in = h->n_out = 0;
+	}
+	return h;
+}
+
+/* Splits a decoded window's notes into bars: onsets at their step, note-offs at the end step or at the bar
+ * line, whichever comes first (a note never rings into the next bar, so a late or repeated bar cannot
+ * leave one hanging). The notes are also kept for `bars`. */
+static int
+engine_queue_window(struct engine *e, int64_t first_bar, uint16_t flags)
+{
+	static struct rt_bar bar;       /* 1.3 KB: kept off the stack; engine thread only */
+	int W = engine_bars_per_window(e);
+	char err[256];
+
+	if (codec_decode(&e->model->vae.codec, e->rows, &e->out, err, sizeof err) < 0) {
+		log_warnx("decode: %s", err);
+		return -1;
+	}
+	for (int k = 0; k < W; k++) {
+		struct engine_hist *h = engine_hist_at(e, first_bar + k);
+		memset(&bar, 0, offsetof(struct rt_bar, ev));
+		bar.bar = first_bar + k;
+		bar.epoch = e->epoch;
+		bar.flags = flags;
+		h->n_out = 0;   /* a replaced bar: only the newest notes */
+		for (size_t i = 0; i < e->out.n; i++) {
+			const struct note *n = &e->out.notes[i];
+			int s = n->start - k * RT_STEPS_PER_BAR, end = n->end - k * RT_STEPS_PER_BAR;
+			int vel = n->velocity > 0 ? n->velocity : e->cfg.velocity;
+			if (s < 0 || s >= RT_STEPS_PER_BAR || n->pitch < 0 || n->pitch > 127)
+				continue;
+			if (end > RT_STEPS_PER_BAR)
+				end = RT_STEPS_PER_BAR;
+			if (end <= s)
+				end = s + 1;
+			engine_bar_add(&bar, s, 0x90, n->pitch, vel);
+			engine_bar_add(&bar, end, 0x80, n->pitch, 0);
+			if (h->n_out < ENGINE_HISTORY_NOTES)
+				h->out[h->n_out++] = (struct engine_hist_note){ (uint8_t)s, (uint8_t)n->pitch,
+				    (uint8_t)(end - s), (uint8_t)vel };
+		}
+		qsort(bar.ev, bar.n, sizeof bar.ev[0], engine_note_cmp);
+		if (ring_push(&e->rt->bars, &bar) < 0) {
+			log_warnx("bar queue full: bar %lld dropped", (long long)bar.bar);
+			return -1;
+		}
+		CNT_ADD(e, bars_queued, 1);
+	}
+	return 0;
+}
+
+static uint64_t
+engine_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Decodes z plus the attribute offsets into e->rows at the current temperature. */
+static int
+engine_decode(struct engine *e, const float *z)
+{
+	const struct vae *m = &e->model->vae;
+	float amount[ENGINE_MAX_ATTRS];
+	const float *vec[ENGINE_MAX_ATTRS];
+	uint64_t t0 = engine_usec(), dt;
+	char err[256];
+	int n = 0;
+
+	if (z != e->z)
+		memcpy(e->z, z, sizeof(float) * m->z_dim);
+	for (int k = 0; k < e->n_attr; k++)
+		if (e->attr_amount[k] != 0.0f) {
+			vec[n] = e->attr + (size_t)k * m->z_dim;
+			amount[n++] = e->attr_amount[k];
+		}
+	lat_add_attributes(m->z_dim, e->z, n, vec, amount);
+	if (model_decode(e->model, e->z, 1, e->ctrl, e->cfg.temperature, e->window_seed, e->rows, err,
+	    sizeof err) < 0) {
+		log_warnx("decode: %s", err);
+		return -1;
+	}
+	dt = engine_usec() - t0;
+	CNT_ADD(e, windows, 1);
+	CNT_SET(e, decode_us_last, dt);
+	if (dt > atomic_load_explicit(&e->cnt.decode_us_max, memory_order_relaxed))
+		CNT_SET(e, decode_us_max, dt);
+	return 0;
+}
+
+/* generate: with walk 0, window at bar b is a pure function of (seed, b): its z and its sampling stream
+ * come from a generator seeded with both, so a song position always plays the same bars however the
+ * transport got there. With walk w > 0 the z of successive windows form a chain that stays on the prior:
+ * z' = sqrt(1 - w^2) z + w n, n ~ N(0, I). */
+static void
+engine_z_generate(struct engine *e, int64_t bar)
+{
+	int Z = e->model->vae.z_dim;
+	float w = e->cfg.walk > 1.0f ? 1.0f : e->cfg.walk;
+	struct rng r;
+
+	if (w <= 0.0f) {
+		rng_seed(&r, e->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(bar + 1)));
+		lat_sample(&r, Z, e->zprev);
+		e->window_seed = rng_next(&r);
+		return;
+	}
+	for (int i = 0; i < Z; i++)
+		e->zprev[i] = sqrtf(1.0f - w * w) * e->zprev[i] + w * (float)rng_normal(&e->rng);
+	e->window_seed = rng_next(&e->rng);
+}
+
+double
+engine_morph_position(const struct engine *e, int64_t bar)
+{
+	int W = engine_bars_per_window(e);
+	int M = e->cfg.morph_bars / W > 1 ? e->cfg.morph_bars / W : 2;
+	int64_t i = bar >= e->morph_from ? (bar - e->morph_from) / W : 0;
+
+	/* window i of the morph: 0 .. M-1 from A to B; then B held, or back and forth (B was just played, so
+	 * the way back starts one window towards A) */
+	if (i >= M && e->cfg.morph_end == CFG_MORPH_PINGPONG) {
+		int64_t p = (i - (M - 1)) % (2 * (M - 1));
+		i = p < M - 1 ? M - 1 - p : p - (M - 1);
+	} else if (i >= M)
+		i = M - 1;
+	return (double)i / (double)(M - 1);
+}
+
+/* morph: the window at `bar` is a pure function of the bar, so a changed queue can be decoded again. */
+static void
+engine_z_morph(struct engine *e, int64_t bar)
+{
+	int Z = e->model->vae.z_dim;
+	float t = (float)engine_morph_position(e, bar);
+	struct rng r;
+
+	if (e->cfg.slerp)
+		lat_slerp(Z, e->slot[e->morph_a], e->slot[e->morph_b], t, e->zprev);
+	else
+		lat_lerp(Z, e->slot[e->morph_a], e->slot[e->morph_b], t, e->zprev);
+	rng_seed(&r, e->seed ^ (0xd1b54a32d192ed03ULL * (uint64_t)(bar + 1)));
+	e->window_seed = rng_next(&r);
+}
+
+/* generate and morph: keep bars queued up to lookahead bars past the current one. */
+static void
+engine_fill(struct engine *e, int64_t cur, int mode)
+{
+	int W = engine_bars_per_window(e);
+
+	while (e->next_bar <= cur + e->cfg.lookahead_bars && ring_space(&e->rt->bars) >= (size_t)W) {
+		if (mode == CFG_MODE_MORPH)
+			engine_z_morph(e, e->next_bar);
+		else
+			engine_z_generate(e, e->next_bar);
+		if (engine_decode(e, e->zprev) < 0 || engine_queue_window(e, e->next_bar, RT_BAR_REPEAT) < 0)
+			return;
+		e->next_bar += W;
+	}
+}
+
+/* The clock position now, in fractional steps (-1 when stopped or unknown). */
+static double
+engine_pos(const struct engine *e)
+{
+	int64_t step = NOW(e, step);
+	double fps = NOW(e, frames_per_step_x1000) / 1000.0;
+
+	if (!NOW(e, running) || step < 0 || fps <= 0.0)
+		return -1.0;
+	return (double)step + ((double)NOW(e, frame) - (double)NOW(e, step_frame)) / fps;
+}
+
+void
+engine_fit_notes(const struct engine *e, struct seq *s)
+{
+	const struct codec *c = &e->model->vae.codec;
+	size_t kept = 0;
+
+	if (c->type != CODEC_MELODY)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->notes[i].pitch >= c->min_pitch && s->notes[i].pitch <= c->max_pitch)
+			s->notes[kept++] = s->notes[i];
+	s->n = kept;
+}
+
+void
+engine_changed(struct engine *e, unsigned mask)
+{
+	uint64_t one = 1;
+
+	atomic_fetch_or_explicit(&e->changed, mask, memory_order_relaxed);
+	if (e->event_fd >= 0)
+		(void)!write(e->event_fd, &one, sizeof one);
+}
+
+/* Decodes answer window w (its z kept in answer_z) and queues it. */
+static int
+engine_answer_window(struct engine *e, int w)
+{
+	int W = engine_bars_per_window(e);
+
+	e->window_seed = e->answer_seed[w];
+	if (engine_decode(e, e->answer_z + (size_t)w * e->model->vae.z_dim) < 0)
+		return -1;
+	return engine_queue_window(e, e->answer_bar0 + (int64_t)w * W, 0);
+}
+
+/* Encodes the phrase starting at step `start` and queues the answer from `bar`. */
+static void
+engine_answer(struct engine *e, int64_t start, int64_t bar)
+{
+	const struct vae *m = &e->model->vae;
+	int W = engine_bars_per_window(e), windows = e->cfg.answer_bars / W > 0 ? e->cfg.answer_bars / W : 1;
+	int Z = m->z_dim;
+	char err[512];
+
+	if (windows > ENGINE_MAX_ANSWER)
+		windows = ENGINE_MAX_ANSWER;
+	capture_window(&e->cap, start, m->num_steps, &e->phrase);
+	engine_fit_notes(e, &e->phrase);
+	if (model_encode(e->model, &e->phrase, 1, e->ctrl, e->zprev, err, sizeof err) < 0) {
+		log_warnx("phrase at step %lld: %s", (long long)start, err);
+		CNT_ADD(e, encode_errors, 1);
+		capture_reset(&e->cap, e->cap.drums);
+		return;
+	}
+	seq_copy(&e->last_phrase, &e->phrase);
+	CNT_ADD(e, phrases, 1);
+	engine_changed(e, 1u << PROTO_SUB_PHRASE);
+	e->answer_bar0 = bar;
+	e->answer_windows = windows;
+	for (int w = 0; w < windows; w++) {
+		if (w > 0)      /* drift: a random walk of the answer's z, per bar */
+			for (int i = 0; i < Z; i++)
+				e->zprev[i] += e->cfg.drift * sqrtf((float)W) * (float)rng_normal(&e->rng);
+		memcpy(e->answer_z + (size_t)w * Z, e->zprev, sizeof(float) * Z);
+		e->answer_seed[w] = rng_next(&e->rng);
+	}
+	for (int w = 0; w < windows; w++)
+		if (engine_answer_window(e, w) < 0)
+			break;
+	e->listen = ENGINE_ANSWERING;
+	e->answer_end = bar + (int64_t)windows * W;
+	capture_reset(&e->cap, e->cap.drums);
+}
+
+/* continue: listen until a phrase of the model's length is played (answer at the bar line right after it)
+ * or the player rests for rest_seconds (answer at the next bar line). */
+static void
+engine_continue(struct engine *e)
+{
+	int W = engine_bars_per_window(e);
+	double pos = engine_pos(e), rest = e->cfg.rest_seconds * e->rt->clock.sr;
+	int64_t first, bar0, end;
+
+	if (e->listen == ENGINE_ANSWERING) {
+		if (pos >= 0.0 && pos >= (double)e->answer_end * RT_STEPS_PER_BAR - 0.5)
+			e->listen = ENGINE_LISTENING;
+		capture_reset(&e->cap, e->cap.drums);  /* the player listens while we answer */
+		return;
+	}
+	if (pos < 0.0 || (first = capture_first_step(&e->cap)) < 0)
+		return;
+	bar0 = first / RT_STEPS_PER_BAR;
+	end = (bar0 + W) * RT_STEPS_PER_BAR;
+	if (pos >= (double)end - 0.5) {
+		engine_answer(e, bar0 * RT_STEPS_PER_BAR, bar0 + W);
+		return;
+	}
+	if (!capture_held(&e->cap) && (double)(NOW(e, frame) - e->cap.last_frame) >= rest) {
+		int64_t last_bar = capture_last_step(&e->cap) / RT_STEPS_PER_BAR;
+		int64_t start_bar = last_bar - W + 1 > bar0 ? last_bar - W + 1 : bar0;
+		engine_answer(e, start_bar * RT_STEPS_PER_BAR, (int64_t)floor(pos / RT_STEPS_PER_BAR) + 1);
+	}
+}
+
+static void
+engine_tick(struct engine *e)
+{
+	int running = NOW(e, running), mode = atomic_load_explicit(&e->mode, memory_order_relaxed);
+	int64_t step = NOW(e, step);
+	int64_t cur = running && step >= 0 ? step / RT_STEPS_PER_BAR : e->queued_from - 1;
+	uint32_t resets = atomic_load_explicit(&e->rt->now.resets, memory_order_relaxed);
+
+	if (resets != e->resets) {      /* a new server: start over */
+		e->resets = resets;
+		e->started = 0;
+		engine_flush(e, 0);
+	}
+	if (!running) {
+		/* stopped: queue from where the transport will resume (0 after Stop, or where a Song
+		 * Position Pointer put it); a Start at another place is caught below as a jump */
+		int64_t at = NOW(e, locate) / RT_STEPS_PER_BAR;
+		if (e->was_running || (at != e->queued_from && mode != CFG_MODE_CONTINUE))
+			engine_flush(e, at > 0 ? at : 0);
+		cur = e->queued_from - 1;
+	}
+	if (running != e->was_running)
+		engine_changed(e, 1u << PROTO_SUB_TRANSPORT);
+	if (running && step >= 0 && step / RT_STEPS_PER_BAR != e->last_bar) {
+		e->last_bar = step / RT_STEPS_PER_BAR;
+		engine_changed(e, 1u << PROTO_SUB_BAR);
+	}
+	e->was_running = running;
+	if (mode == CFG_MODE_CONTINUE) {
+		engine_continue(e);
+	} else {
+		if (running && step >= 0)       /* `capture` takes the last phrase: 8 bars of past are plenty */
+			capture_forget_before(&e->cap, (step / RT_STEPS_PER_BAR - 8) * RT_STEPS_PER_BAR);
+		if (running && step >= 0 && (cur < e->queued_from - 1 || cur >= e->next_bar)) {
+			/* the clock jumped (Continue elsewhere) or we fell a whole queue behind */
+			CNT_ADD(e, resyncs, 1);
+			engine_flush(e, cur + 1);
+		}
+		engine_fill(e, cur, mode);
+	}
+	if (!e->started && e->cfg.clock == CFG_CLOCK_INTERNAL && e->cfg.autostart) {
+		rt_command(e->rt, RT_CMD_START, 0, 0);
+		e->started = 1;
+	}
+}
+
+/* ---- changes that start at a bar boundary (control socket) ----------------------------------------- */
+
+/* Frames from now until bar b begins, by the current tempo; negative when it began. */
+static double
+engine_frames_until(const struct engine *e, int64_t b)
+{
+	double fps = NOW(e, frames_per_step_x1000) / 1000.0;
+	int64_t step = NOW(e, step);
+
+	return ((double)(b * RT_STEPS_PER_BAR - step)) * fps - (double)(NOW(e, frame) - NOW(e, step_frame));
+}
+
+int64_t
+engine_boundary(struct engine *e)
+{
+	int W = engine_bars_per_window(e), mode = atomic_load(&e->mode);
+	int64_t step = NOW(e, step), cur, b, grid, anchor;
+	double margin = (2.0 * (double)atomic_load(&e->cnt.decode_us_max) * 1e-6 + 0.030) * e->rt->clock.sr;
+
+	if (!NOW(e, running) || step < 0)
+		return e->queued_from;  /* nothing sounds: from where the transport resumes */
+	cur = step / RT_STEPS_PER_BAR;
+	if (mode == CFG_MODE_CONTINUE && e->listen == ENGINE_ANSWERING && cur < e->answer_end) {
+		anchor = e->answer_bar0;
+		grid = W;
+	} else if (mode == CFG_MODE_CONTINUE) {
+		anchor = 0;
+		grid = 1;
+	} else {
+		anchor = e->queued_from;
+		grid = W;
+	}
+	b = cur + 1;
+	if ((b - anchor) % grid != 0)
+		b += grid - ((b - anchor) % grid + grid) % grid;
+	while (engine_frames_until(e, b) < margin)
+		b += grid;
+	return b;
+}
+
+/* The bars from `from` on will not play what was queued for them: `bars` must not show it. */
+static void
+engine_hist_drop_from(struct engine *e, int64_t from)
+{
+	for (int i = 0; i < ENGINE_HISTORY; i++)
+		if (e->hist[i].bar >= from)
+			e->hist[i].n_out = 0;
+}
+
+/* A new epoch that replaces the queued bars from `from` on; the ones before it play as queued. */
+static void
+engine_epoch_from(struct engine *e, int64_t from)
+{
+	engine_hist_drop_from(e, from);
+	e->epoch++;
+	if (rt_command_at(e->rt, RT_CMD_REPLACE, e->epoch, 0, from) < 0)
+		log_warnx("RT command queue full: replace lost");
+}
+
+void
+engine_replace(struct engine *e, int64_t from)
+{
+	int mode = atomic_load(&e->mode), W = engine_bars_per_window(e);
+
+	if (!NOW(e, running)) {
+		engine_flush(e, e->queued_from);
+		return;
+	}
+	if (mode == CFG_MODE_CONTINUE) {
+		int w0 = (int)((from - e->answer_bar0) / W);
+		if (e->listen != ENGINE_ANSWERING || from >= e->answer_end || w0 < 0)
+			return;         /* nothing queued from there: the next answer has the change */
+		engine_epoch_from(e, from);
+		for (int w = w0; w < e->answer_windows; w++)
+			if (engine_answer_window(e, w) < 0)
+				break;
+		CNT_ADD(e, replaces, 1);
+		return;
+	}
+	if (from >= e->next_bar)
+		return;                 /* not queued yet: those windows will be decoded with the change */
+	engine_epoch_from(e, from);
+	e->next_bar = from;
+	CNT_ADD(e, replaces, 1);
+	engine_fill(e, NOW(e, step) / RT_STEPS_PER_BAR, mode);
+}
+
+void
+engine_set_mode_at(struct engine *e, int mode, int64_t from)
+{
+	int64_t step = NOW(e, step);
+
+	atomic_store_explicit(&e->mode, mode, memory_order_relaxed);
+	capture_reset(&e->cap, e->cap.drums);
+	e->listen = ENGINE_LISTENING;
+	e->answer_windows = 0;
+	if (mode == CFG_MODE_MORPH && e->morph_from < from)
+		e->morph_from = from;
+	if (!NOW(e, running) || step < 0) {
+		engine_flush(e, e->queued_from);
+	} else {
+		engine_epoch_from(e, from);
+		e->next_bar = from;
+		if (e->queued_from > step / RT_STEPS_PER_BAR)
+			e->queued_from = step / RT_STEPS_PER_BAR;
+		if (mode != CFG_MODE_CONTINUE)
+			engine_fill(e, step / RT_STEPS_PER_BAR, mode);
+	}
+	engine_changed(e, 1u << PROTO_SUB_MODE);
+	log_info("mode %s from bar %lld", cfg_mode_name(mode), (long long)from);
+}
+
+void
+engine_tempo_at(struct engine *e, double bpm, int64_t from)
+{
+	e->cfg.bpm = bpm;
+	if (rt_command_at(e->rt, RT_CMD_BPM_AT, 0, bpm, from * RT_STEPS_PER_BAR) < 0)
+		log_warnx("RT command queue full: tempo change lost");
+}
+
+void
+engine_panic(struct engine *e)
+{
+	int64_t step = NOW(e, step);
+
+	engine_flush(e, NOW(e, running) && step >= 0 ? step / RT_STEPS_PER_BAR + 1 : e->queued_from);
+	e->listen = ENGINE_LISTENING;
+	e->answer_windows = 0;
+	capture_reset(&e->cap, e->cap.drums);
+}
+
+/* Immediate mode change (SIGHUP reload): a flush, queued again from the next bar. */
+static void
+engine_set_mode(struct engine *e, int mode)
+{
+	int64_t step = NOW(e, step);
+
+	atomic_store_explicit(&e->mode, mode, memory_order_relaxed);
+	engine_flush(e, NOW(e, running) && step >= 0 ? step / RT_STEPS_PER_BAR + 1 : 0);
+	capture_reset(&e->cap, e->cap.drums);
+	e->listen = ENGINE_LISTENING;
+	e->answer_windows = 0;
+	e->morph_from = e->next_bar;
+	engine_changed(e, 1u << PROTO_SUB_MODE);
+	log_info("mode %s", cfg_mode_name(mode));
+}
+
+/* A reloaded configuration: run-time settings take effect at the next window; clock and channel changes
+ * go to the RT thread. The backend and model path are handled by the caller. */
+static void
+engine_set_cfg(struct engine *e, struct cfg *c)
+{
+	char err[1024];
+	struct cfg old = e->cfg;
+
+	e->cfg = *c;
+	free(c);
+	if (e->cfg.seed != 0)
+		e->seed = e->cfg.seed;
+	if (old.bpm != e->cfg.bpm && e->cfg.clock == CFG_CLOCK_INTERNAL)
+		rt_command(e->rt, RT_CMD_BPM, 0, e->cfg.bpm);
+	if (old.out_channel != e->cfg.out_channel)
+		rt_command(e->rt, RT_CMD_CHANNEL, 0, e->cfg.out_channel - 1);
+	if (old.in_channel != e->cfg.in_channel)
+		rt_command(e->rt, RT_CMD_IN_CHANNEL, 0, e->cfg.in_channel - 1);
+	free(e->attr);
+	e->attr = NULL;
+	if (engine_load_attrs(e, 0, err, sizeof err) < 0) {
+		log_warnx("reload: %s: attribute offsets dropped", err);
+		e->cfg.n_attrs = 0;
+		free(e->attr);
+		e->attr = NULL;
+		if (engine_load_attrs(e, 0, err, sizeof err) < 0)
+			e->n_attr = 0;
+	}
+	engine_changed(e, 1u << PROTO_SUB_OPTIONS | 1u << PROTO_SUB_ATTR);
+	if (old.mode != e->cfg.mode)
+		engine_set_mode(e, e->cfg.mode);
+}
+
+/* Makes md the model (the old one is freed); 0, or -1 with the old one kept. */
+static int
+engine_use_model(struct engine *e, struct model *md)
+{
+	char err[1024];
+	struct model *old = e->model;
+
+	e->model = md;
+	if (engine_buffers(e, 1, err, sizeof err) < 0) {
+		log_warnx("new model refused: %s; keeping the old one", err);
+		e->model = old;
+		engine_buffers(e, 1, err, sizeof err);
+		model_close(md);
+		free(md);
+		return -1;
+	}
+	capture_reset(&e->cap, codec_is_drums(&md->vae.codec));
+	e->listen = ENGINE_LISTENING;
+	log_info("model %s loaded", md->vae.ck.dir);
+	model_close(old);
+	free(old);
+	engine_changed(e, 1u << PROTO_SUB_MODEL);
+	return 0;
+}
+
+/* SIGHUP with a new model path: a flush, queued again from the next bar. */
+static void
+engine_set_model(struct engine *e, struct model *md)
+{
+	int64_t step = NOW(e, step);
+
+	if (engine_use_model(e, md) == 0)
+		engine_flush(e, NOW(e, running) && step >= 0 ? step / RT_STEPS_PER_BAR + 1 : 0);
+}
+
+void
+engine_swap_model(struct engine *e, struct model *md, int64_t from)
+{
+	int mode = atomic_load(&e->mode);
+	int64_t step = NOW(e, step);
+
+	if (engine_use_model(e, md) < 0)
+		return;
+	if (!NOW(e, running) || step < 0) {
+		engine_flush(e, e->queued_from);
+		return;
+	}
+	engine_epoch_from(e, from);
+	e->next_bar = e->queued_from = from;
+	e->morph_from = from;
+	if (e->queued_from > step / RT_STEPS_PER_BAR)
+		e->queued_from = step / RT_STEPS_PER_BAR;
+	if (mode != CFG_MODE_CONTINUE)
+		engine_fill(e, step / RT_STEPS_PER_BAR, mode);
+}
+
+/* ---- requests and the done queue ------------------------------------------------------------------ */
+
+static void
+engine_ctl_finish(struct engine *e, struct engine_ctl *c)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&e->done_lock);
+	c->next = NULL;
+	if (e->done_tail)
+		e->done_tail->next = c;
+	else
+		e->done_head = c;
+	e->done_tail = c;
+	pthread_mutex_unlock(&e->done_lock);
+	(void)!write(e->event_fd, &one, sizeof one);
+}
+
+struct engine_ctl *
+engine_ctl_done(struct engine *e)
+{
+	struct engine_ctl *c;
+
+	pthread_mutex_lock(&e->done_lock);
+	if ((c = e->done_head) != NULL && (e->done_head = c->next) == NULL)
+		e->done_tail = NULL;
+	pthread_mutex_unlock(&e->done_lock);
+	return c;
+}
+
+void
+engine_ctl_free(struct engine_ctl *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < c->n; i++) {
+		if (c->seq[i]) {
+			seq_fini(c->seq[i]);
+			free(c->seq[i]);
+		}
+		free(c->z[i]);
+		free(c->path[i]);
+	}
+	if (c->model) {
+		model_close(c->model);
+		free(c->model);
+	}
+	free(c->reply);
+	free(c);
+}
+
+int
+engine_event_fd(const struct engine *e)
+{
+	return e->event_fd;
+}
+
+unsigned
+engine_changes(struct engine *e)
+{
+	uint64_t v;
+
+	(void)!read(e->event_fd, &v, sizeof v);
+	return atomic_exchange_explicit(&e->changed, 0, memory_order_relaxed);
+}
+
+static void
+engine_requests(struct engine *e)
+{
+	struct engine_req r[ENGINE_MAX_REQ];
+	int n;
+
+	pthread_mutex_lock(&e->lock);
+	n = e->n_req;
+	memcpy(r, e->req, sizeof r[0] * n);
+	e->n_req = 0;
+	pthread_mutex_unlock(&e->lock);
+	for (int i = 0; i < n; i++)
+		switch (r[i].type) {
+		case ENGINE_REQ_MODE: engine_set_mode(e, r[i].value); break;
+		case ENGINE_REQ_CFG: engine_set_cfg(e, r[i].cfg); break;
+		case ENGINE_REQ_MODEL: engine_set_model(e, r[i].model); break;
+		case ENGINE_REQ_QUIT: atomic_store(&e->quit, 1); break;
+		case ENGINE_REQ_CTL:
+			engine_ctl_run(e, r[i].ctl);
+			engine_ctl_finish(e, r[i].ctl);
+			break;
+		}
+}
+
+/* The player's notes, bar by bar, for `bars` (whatever the mode). */
+static void
+engine_hist_input(struct engine *e, const struct rt_in *in)
+{
+	int p = in->pitch & 127;
+
+	if (in->pos < 0.0)
+		return;
+	if (in->status == 0x90) {
+		e->in_start[p] = (int64_t)floor(in->pos + 0.5);
+		e->in_vel[p] = in->velocity;
+		return;
+	}
+	if (e->in_start[p] >= 0) {
+		int64_t st = e->in_start[p], end = (int64_t)floor(in->pos + 0.5);
+		struct engine_hist *h = engine_hist_at(e, st / RT_STEPS_PER_BAR);
+		if (h->n_in < ENGINE_HISTORY_NOTES)
+			h->in[h->n_in++] = (struct engine_hist_note){ (uint8_t)(st % RT_STEPS_PER_BAR), (uint8_t)p,
+			    (uint8_t)(end - st > 0 ? (end - st < 255 ? end - st : 255) : 1), e->in_vel[p] };
+		e->in_start[p] = -1;
+	}
+}
+
+static void *
+engine_main(void *arg)
+{
+	struct engine *e = arg;
+	struct rt_in in;
+	struct timespec ts;
+
+	while (!atomic_load(&e->quit)) {
+		/* a monotonic deadline: a step of the wall clock neither stalls nor rushes the engine */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 20 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		while (sem_clockwait(&e->rt->wake, CLOCK_MONOTONIC, &ts) < 0 && errno == EINTR)
+			;
+		while (sem_trywait(&e->rt->wake) == 0)
+			;
+		engine_requests(e);
+		while (ring_pop(&e->rt->capture, &in) == 0) {
+			engine_hist_input(e, &in);
+			capture_add(&e->cap, &in);      /* every mode: `capture SLOT` takes what was played */
+		}
+		engine_tick(e);
+	}
+	engine_flush(e, 0);
+	return NULL;
+}
+
+int
+engine_start(struct engine *e)
+{
+	if (pthread_create(&e->thread, NULL, engine_main, e) != 0)
+		return -1;
+	e->thread_started = 1;
+	return 0;
+}
+
+int
+engine_request(struct engine *e, const struct engine_req *r)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&e->lock);
+	if (e->n_req < ENGINE_MAX_REQ) {
+		e->req[e->n_req++] = *r;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+void
+engine_fini(struct engine *e)
+{
+	struct engine_req q = { .type = ENGINE_REQ_QUIT };
+	struct engine_ctl *c;
+
+	if (e->thread_started) {
+		engine_request(e, &q);
+		pthread_join(e->thread, NULL);
+	}
+	/* requests the thread never ran (it stopped first) */
+	for (int i = 0; i < e->n_req; i++) {
+		if (e->req[i].type == ENGINE_REQ_CTL)
+			engine_ctl_free(e->req[i].ctl);
+		else if (e->req[i].type == ENGINE_REQ_CFG)
+			free(e->req[i].cfg);
+		else if (e->req[i].type == ENGINE_REQ_MODEL && e->req[i].model) {
+			model_close(e->req[i].model);
+			free(e->req[i].model);
+		}
+	}
+	while ((c = engine_ctl_done(e)) != NULL)
+		engine_ctl_free(c);
+	engine_free_buffers(e);
+	seq_fini(&e->phrase);
+	seq_fini(&e->out);
+	seq_fini(&e->last_phrase);
+	if (e->model) {
+		model_close(e->model);
+		free(e->model);
+	}
+	if (e->event_fd >= 0)
+		close(e->event_fd);
+	pthread_mutex_destroy(&e->lock);
+	pthread_mutex_destroy(&e->done_lock);
+}

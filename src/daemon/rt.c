@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* rt.c: one backend period: commands, input, clock, and the notes of the current bar at their steps' frames.
+ * Nothing here allocates, locks, logs or blocks; sem_post is the only system call. */
+#include <stddef.h>
+#include <string.h>
+
+#include "midi.h"
+#include "rt.h"
+
+#define CNT_ADD(rt, f, n) atomic_fetch_add_explicit(&(rt)->cnt.f, (n), memory_order_relaxed)
+#define NOW_SET(rt, f, v) atomic_store_explicit(&(rt)->now.f, (v), memory_order_relaxed)
+
+int
+rt_init(struct rt *rt, double sample_rate, int leading, double bpm, int send_clock, int send_transport,
+    int in_channel, int out_channel)
+{
+	memset(rt, 0, sizeof *rt);
+	if (ring_init(&rt->bars, RT_BAR_QUEUE, sizeof(struct rt_bar)) < 0 ||
+	    ring_init(&rt->capture, RT_CAPTURE_QUEUE, sizeof(struct rt_in)) < 0 ||
+	    ring_init(&rt->cmds, RT_CMD_QUEUE, sizeof(struct rt_cmd)) < 0 || sem_init(&rt->wake, 0, 0) < 0) {
+		rt_fini(rt);
+		return -1;
+	}
+	clock_init(&rt->clock, sample_rate);
+	rt->leading = leading;
+	if (leading)
+		clock_set_internal(&rt->clock, bpm, send_clock);
+	else
+		clock_set_external(&rt->clock);
+	rt->send_transport = send_transport;
+	rt->in_channel = in_channel;
+	rt->out_channel = out_channel;
+	rt->last_step = -1;
+	for (int i = 0; i < RT_EPOCHS; i++)
+		rt->until[i] = INT64_MAX;
+	atomic_init(&rt->now.step, -1);
+	return 0;
+}
+
+void
+rt_reset(struct rt *rt, double sample_rate)
+{
+	int send_clock = rt->clock.send_clock;
+	double bpm = rt->clock.bpm;
+
+	clock_init(&rt->clock, sample_rate);
+	if (rt->leading)
+		clock_set_internal(&rt->clock, bpm, send_clock);
+	else
+		clock_set_external(&rt->clock);
+	memset(rt->sounding, 0, sizeof rt->sounding);
+	rt->have_cur = 0;
+	rt->last_step = -1;
+	atomic_store(&rt->now.running, 0);
+	atomic_store(&rt->now.step, -1);
+	atomic_fetch_add(&rt->now.resets, 1);
+}
+
+void
+rt_fini(struct rt *rt)
+{
+	ring_fini(&rt->bars);
+	ring_fini(&rt->capture);
+	ring_fini(&rt->cmds);
+	sem_destroy(&rt->wake);
+}
+
+int
+rt_command_at(struct rt *rt, int type, uint32_t epoch, double value, int64_t at)
+{
+	struct rt_cmd c = { type, epoch, value, at };
+
+	return ring_push(&rt->cmds, &c);
+}
+
+int
+rt_command(struct rt *rt, int type, uint32_t epoch, double value)
+{
+	return rt_command_at(rt, type, epoch, value, 0);
+}
+
+/* Epoch e is the newest from now on; the epochs before it keep their bars before `from` (INT64_MAX: all). */
+static void
+rt_new_epoch(struct rt *rt, uint32_t e, int64_t from)
+{
+	for (uint32_t k = rt->floor; (int32_t)(k - e) < 0 && (int32_t)(e - k) <= RT_EPOCHS; k++)
+		if (rt->until[k % RT_EPOCHS] > from)
+			rt->until[k % RT_EPOCHS] = from;
+	rt->epoch = e;
+	rt->until[e % RT_EPOCHS] = INT64_MAX;
+}
+
+static void
+rt_emit(struct rt *rt, uint64_t frame, const uint8_t *d, uint32_t len, rt_write_fn write, void *ctx)
+{
+	if (frame < rt->frame0)
+		frame = rt->frame0;
+	if (write(ctx, frame, d, len) < 0)
+		CNT_ADD(rt, out_refused, 1);
+	else
+		CNT_ADD(rt, out_events, 1);
+}
+
+static void
+rt_note(struct rt *rt, uint64_t frame, uint8_t status, uint8_t pitch, uint8_t vel, rt_write_fn write,
+    void *ctx)
+{
+	uint8_t d[3] = { (uint8_t)(status | rt->out_channel), pitch & 0x7F, vel & 0x7F };
+	uint8_t *s = &rt->sounding[rt->out_channel][pitch & 0x7F];
+
+	if (status == 0x90 && vel > 0) {
+		if (*s)         /* retrigger: end the sounding one first so the receiver counts right */
+			rt_note(rt, frame, 0x80, pitch, 0, write, ctx);
+		*s = 1;
+	} else {
+		if (!*s)
+			return;
+		*s = 0;
+		d[0] = (uint8_t)(0x80 | rt->out_channel);
+	}
+	rt_emit(rt, frame, d, 3, write, ctx);
+}
+
+/* A note-off for every note we left sounding, on every channel. */
+static void
+rt_all_off(struct rt *rt, uint64_t frame, rt_write_fn write, void *ctx)
+{
+	for (int ch = 0; ch < 16; ch++)
+		for (int p = 0; p < 128; p++)
+			if (rt->sounding[ch][p]) {
+				uint8_t d[3] = { (uint8_t)(0x80 | ch), (uint8_t)p, 0 };
+				rt->sounding[ch][p] = 0;
+				rt_emit(rt, frame, d, 3, write, ctx);
+				CNT_ADD(rt, notes_forced_off, 1);
+			}
+}
+
+static void
+rt_apply(struct rt *rt, const struct rt_cmd *c, rt_write_fn write, void *ctx)
+{
+	uint64_t f = rt->frame0;
+
+	switch (c->type) {
+	case RT_CMD_FLUSH:
+		rt_all_off(rt, f, write, ctx);
+		rt->floor = c->epoch;
+		rt_new_epoch(rt, c->epoch, INT64_MAX);
+		rt->have_cur = 0;
+		CNT_ADD(rt, flushes, 1);
+		break;
+	case RT_CMD_REPLACE:
+		rt_new_epoch(rt, c->epoch, c->at);
+		break;
+	case RT_CMD_BPM_AT:
+		if (rt->leading)
+			clock_set_internal_at(&rt->clock, c->value, c->at);
+		break;
+	case RT_CMD_START:
+		if (rt->leading)
+			clock_start(&rt->clock, f);
+		break;
+	case RT_CMD_STOP:
+		if (rt->leading)
+			clock_stop(&rt->clock, f);
+		break;
+	case RT_CMD_CONTINUE:
+		if (rt->leading)
+			clock_continue(&rt->clock, f);
+		break;
+	case RT_CMD_BPM:
+		if (rt->leading)
+			clock_set_internal(&rt->clock, c->value, rt->clock.send_clock);
+		break;
+	case RT_CMD_CHANNEL:
+		rt_all_off(rt, f, write, ctx);
+		rt->out_channel = (int)c->value & 15;
+		break;
+	case RT_CMD_IN_CHANNEL:
+		rt->in_channel = c->value < 0 ? -1 : (int)c->value & 15;
+		break;
+	}
+}
+
+void
+rt_begin(struct rt *rt, uint64_t frame0, uint32_t nframes, rt_write_fn write, void *ctx)
+{
+	struct rt_cmd c;
+
+	rt->frame0 = frame0;
+	rt->nframes = nframes;
+	while (ring_pop(&rt->cmds, &c) == 0)
+		rt_apply(rt, &c, write, ctx);
+}
+
+static double
+rt_frames_per_step(const struct rt *rt)
+{
+	double bpm = clock_bpm(&rt->clock);
+
+	return bpm > 0.0 ? 60.0 * rt->clock.sr / (bpm * 4.0) : 0.0;
+}
+
+void
+rt_input(struct rt *rt, uint64_t frame, const uint8_t *d, uint32_t len)
+{
+	struct rt_in in;
+	double fps;
+
+	CNT_ADD(rt, in_events, 1);
+	switch (midi_classify(d, len)) {
+	case MIDI_KIND_BAD_STATUS: CNT_ADD(rt, in_bad_status, 1); return;
+	case MIDI_KIND_BAD_LENGTH: CNT_ADD(rt, in_bad_length, 1); return;
+	case MIDI_KIND_BAD_DATA: CNT_ADD(rt, in_bad_data, 1); return;
+	case MIDI_KIND_OTHER: CNT_ADD(rt, in_other, 1); return;
+	case MIDI_KIND_CLOCK:
+		if (rt->leading)
+			CNT_ADD(rt, in_clock_ignored, 1);
+		else
+			clock_midi_in(&rt->clock, d[0], d + 1, frame);
+		return;
+	case MIDI_KIND_NOTE_ON:
+	case MIDI_KIND_NOTE_OFF:
+		break;
+	}
+	if (rt->in_channel >= 0 && (d[0] & 15) != rt->in_channel) {
+		CNT_ADD(rt, in_other, 1);
+		return;
+	}
+	in.frame = frame;
+	in.pos = -1.0;
+	fps = rt_frames_per_step(rt);
+	if (atomic_load_explicit(&rt->now.running, memory_order_relaxed) && rt->last_step >= 0 && fps > 0.0)
+		in.pos = (double)rt->last_step + ((double)frame - (double)rt->last_step_frame) / fps;
+	in.status = (d[0] & 0xF0) == 0x90 && d[2] > 0 ? 0x90 : 0x80;
+	in.pitch = d[1];
+	in.velocity = d[2];
+	in.channel = d[0] & 15;
+	if (ring_push(&rt->capture, &in) < 0)
+		CNT_ADD(rt, capture_overflow, 1);
+	else
+		CNT_ADD(rt, in_notes, 1);
+}
+
+/* Is queued bar q out of date: from before the last flush, too old to be tracked, or replaced? */
+static int
+rt_superseded(const struct rt *rt, const struct rt_bar *q)
+{
+	if ((int32_t)(q->epoch - rt->floor) < 0 || (int32_t)(rt->epoch - q->epoch) >= RT_EPOCHS)
+		return 1;
+	return q->bar >= rt->until[q->epoch % RT_EPOCHS];
+}
+
+/* Makes `bar` the current bar: the queued one if it is there, else the previous one again if it may
+ * repeat, else silence. Bars older than `bar`, from before a flush, or replaced by a newer epoch are dropped. */
+static void
+rt_select(struct rt *rt, int64_t bar)
+{
+	const struct rt_bar *q;
+	int found = 0;
+
+	/* The queue is read in place (ring_peek_ptr); only the bar that plays is copied, once, into cur. */
+	while ((q = ring_peek_ptr(&rt->bars)) != NULL) {
+		if ((int32_t)(q->epoch - rt->epoch) > 0)
+			break;          /* pushed after a command this period has not applied yet: next period */
+		if (rt_superseded(rt, q) || q->bar < bar) {
+			ring_drop(&rt->bars);
+			CNT_ADD(rt, bars_stale, 1);
+			continue;
+		}
+		found = q->bar == bar;
+		break;
+	}
+	if (found) {
+		size_t n = q->n < RT_BAR_EVENTS ? q->n : RT_BAR_EVENTS;
+		/* the header and the n events in use; cur.ev[n..] is never read */
+		memcpy(&rt->cur, q, offsetof(struct rt_bar, ev) + n * sizeof q->ev[0]);
+		ring_drop(&rt->bars);
+		CNT_ADD(rt, bars_played, 1);
+	} else if (rt->have_cur && (rt->cur.flags & RT_BAR_REPEAT) && rt->cur.n > 0) {
+		rt->cur.bar = bar;
+		CNT_ADD(rt, bars_repeated, 1);
+	} else {
+		rt->cur.bar = bar;
+		rt->cur.n = 0;
+		rt->cur.flags = 0;
+		CNT_ADD(rt, bars_missing, 1);
+	}
+	rt->have_cur = 1;
+}
+
+static void
+rt_play_events(struct rt *rt, int step_in_bar, uint64_t frame, rt_write_fn write, void *ctx)
+{
+	for (int i = 0; i < rt->cur.n; i++) {
+		const struct rt_bar_note *e = &rt->cur.ev[i];
+		if (e->step == step_in_bar)
+			rt_note(rt, frame, e->status, e->pitch, e->velocity, write, ctx);
+	}
+}
+
+static void
+rt_step(struct rt *rt, int64_t step, uint64_t frame, rt_write_fn write, void *ctx)
+{
+	int64_t bar = step / RT_STEPS_PER_BAR;
+	int sib = (int)(step % RT_STEPS_PER_BAR);
+
+	if (!rt->have_cur || rt->cur.bar != bar) {
+		if (rt->have_cur)       /* the old bar's end: its notes held to the bar line */
+			rt_play_events(rt, RT_STEPS_PER_BAR, frame, write, ctx);
+		if (rt->have_cur && rt->cur.bar != bar - 1)
+			rt_all_off(rt, frame, write, ctx);
+		rt_select(rt, bar);
+	}
+	rt_play_events(rt, sib, frame, write, ctx);
+	rt->last_step = step;
+	rt->last_step_frame = frame;
+	NOW_SET(rt, step, step);
+	NOW_SET(rt, step_frame, frame);
+}
+
+static void
+rt_transport(struct rt *rt, const struct clock_event *e, rt_write_fn write, void *ctx)
+{
+	static const uint8_t bytes[] = { [CLOCK_EV_START] = MIDI_BYTE_START,
+		[CLOCK_EV_CONTINUE] = MIDI_BYTE_CONTINUE, [CLOCK_EV_STOP] = MIDI_BYTE_STOP };
+
+	if (rt->leading && rt->send_transport)
+		rt_emit(rt, e->frame, &bytes[e->type], 1, write, ctx);
+	if (e->type == CLOCK_EV_STOP) {
+		if (rt->have_cur)
+			rt_play_events(rt, RT_STEPS_PER_BAR, e->frame, write, ctx);
+		rt_all_off(rt, e->frame, write, ctx);
+		NOW_SET(rt, running, 0);
+	} else {
+		NOW_SET(rt, running, 1);
+	}
+	rt->have_cur = 0;
+}
+
+void
+rt_end(struct rt *rt, rt_write_fn write, void *ctx)
+{
+	int n = clock_period(&rt->clock, rt->frame0, rt->nframes, rt->cev, RT_MAX_CLOCK_EVENTS);
+	double fps = rt_frames_per_step(rt);
+
+	for (int i = 0; i < n; i++) {
+		const struct clock_event *e = &rt->cev[i];
+		switch (e->type) {
+		case CLOCK_EV_STEP:
+			rt_step(rt, e->step, e->frame, write, ctx);
+			break;
+		case CLOCK_EV_TICK:
+			if (e->midi)
+				rt_emit(rt, e->frame, &e->midi, 1, write, ctx);
+			break;
+		default:
+			rt_transport(rt, e, write, ctx);
+			break;
+		}
+	}
+	NOW_SET(rt, frame, rt->frame0 + rt->nframes);
+	NOW_SET(rt, locate, clock_step(&rt->clock));
+	NOW_SET(rt, frames_per_step_x1000, (uint64_t)(fps * 1000.0));
+	CNT_ADD(rt, periods, 1);
+	sem_post(&rt->wake);
+}

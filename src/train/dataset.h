@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* dataset.h: MIDI files -> deduplicated 2-bar training windows of melody or drum tokens, and their file. */
+#ifndef MVD_DATASET_H
+#define MVD_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct seq;
+
+/*
+ * Windows, Magenta style: 16 steps per bar (4 per quarter); only bars in 4/4 or 2/2 (bar lines restart at each
+ * time signature change; a file without one is 4/4); a line is split where it falls silent for >= gap_bars;
+ * num_steps-long windows start on bar lines, hopped by hop_bars, inside one piece of a line.
+ *   melody: the top line of each instrument's non-drum notes, as Magenta's melody extractor (or of all of them
+ *           with per_instrument = 0): the highest of the notes starting together; a new onset cuts the sounding
+ *           note. Tokens are MelodyConverter's (21..108: 90 classes): 0 = no event, 1 = note-off,
+ *           2 + pitch - 21 = note-on, exactly the argmax of codec_encode on the window's notes (the notes that
+ *           start inside it, shifted to step 0). Windows with a pitch outside 21..108 are dropped.
+ *   drums:  channel-10 notes through codec.h's default 9 pitch classes; token = OR of 2^class of the hits at a
+ *           step (DrumsConverter's 512 labels); pitches of no class are ignored.
+ * Windows with fewer than min_notes onsets (melody) or hits (drums) are dropped, and so are melody windows with
+ * fewer than min_pitches distinct pitches. Duplicates (same tokens) are dropped, the first one kept. Train
+ * melody windows are then transposed by transpose_lo..transpose_hi semitones (those leaving 21..108 dropped,
+ * duplicates too); validation windows are not.
+ * The split goes by source file, never by window: validation iff FNV-1a-64(key) % 1000 < valid_permille, key =
+ * the file's base name up to its first '.' (so "x.mid" and the humanised renders "x.s3.mid" stay together).
+ *
+ * File format (all integers little-endian):
+ *   0  char     magic[8]        "MVAEDSET"
+ *   8  uint32   version         1
+ *  12  uint32   kind            0 melody, 1 drums
+ *  16  uint32   num_steps       T (32)
+ *  20  uint32   n_classes       90 (melody) or 512 (drums); every token is below it
+ *  24  uint32   min_pitch       melody: token 2 + k is pitch min_pitch + k (21); drums: 0
+ *  28  uint32   record_bytes    2 * T + 8
+ *  32  uint64   count           windows
+ *  40  uint32   n_sources
+ *  44  uint32   valid_permille
+ *  48  uint64   sources_bytes   size of the source table
+ *  56  uint64   checksum        FNV-1a 64 of every byte from offset 64 to the end
+ *  64  count records: uint16 tokens[T]; uint32 source (index in the table); uint8 split (0 train, 1 valid);
+ *      int8 transpose (semitones, 0 for drums); uint16 zero
+ *  64 + count * record_bytes: n_sources entries: uint8 split; then path, package, licence, each as
+ *      uint32 length + that many bytes (UTF-8, no NUL)
+ * The file ends there: its size is 64 + count * record_bytes + sources_bytes.
+ */
+
+#define DATASET_MAGIC "MVAEDSET"
+#define DATASET_VERSION 1
+#define DATASET_HEADER_BYTES 64
+#define DATASET_STEPS_PER_BAR 16
+#define DATASET_MIN_PITCH 21            /* melody classes: pitches 21..108 */
+#define DATASET_MAX_PITCH 108
+#define DATASET_MEL_CLASSES (DATASET_MAX_PITCH - DATASET_MIN_PITCH + 3)
+#define DATASET_DRUM_CLASSES 512
+#define DATASET_MAX_STEPS 4096          /* longest window */
+
+enum dataset_kind { DATASET_MELODY = 0, DATASET_DRUMS = 1 };
+enum dataset_split { DATASET_TRAIN = 0, DATASET_VALID = 1 };
+
+/* Why a source gave no window (build statistics, not stored). */
+enum dataset_status {
+	DATASET_SRC_OK,         /* read; may still have no window */
+	DATASET_SRC_UNREADABLE, /* smf_read failed: see error */
+	DATASET_SRC_METER,      /* no bar in 4/4 or 2/2 */
+};
+
+struct dataset_opts {
+	enum dataset_kind kind;
+	int num_steps;          /* window length, a multiple of 16 (32) */
+	int hop_bars;           /* window start to window start (1) */
+	int gap_bars;           /* silence that splits a line (1) */
+	int min_notes;          /* least onsets (melody) or hits (drums) per window (2) */
+	int min_pitches;        /* least distinct pitches per melody window (1) */
+	int transpose_lo, transpose_hi; /* train melody augmentation in semitones (-6, 5); 0, 0 = none */
+	int per_instrument;     /* melody: one top line per instrument (1, Magenta's extractor) or one per file */
+	int program_lo, program_hi;     /* melody: programs taken (0, 127) */
+	int valid_permille;     /* validation share of the source files (100) */
+	const char *const *packages;    /* [n] package of each file, or NULL ("-") */
+	const char *const *licences;    /* [n] licence of each file, or NULL ("unknown") */
+	const char *const *names;       /* [n] path to store instead of the one read, or NULL */
+};
+
+struct dataset_source {
+	char *path, *package, *licence;
+	int split;              /* enum dataset_split */
+	/* statistics of dataset_build (not in the file) */
+	int status;             /* enum dataset_status */
+	char *error;            /* smf_read's message when unreadable, else NULL */
+	long windows;           /* windows found before deduplication (untransposed) */
+	long unique;            /* of them kept */
+	long transposed;        /* transposed windows kept */
+};
+
+struct dataset {
+	enum dataset_kind kind;
+	int num_steps, n_classes, min_pitch, valid_permille;
+	size_t count, cap;
+	uint16_t *tokens;       /* [count, num_steps] */
+	uint32_t *source;       /* [count] index into sources */
+	uint8_t *split;         /* [count] enum dataset_split (that of the source) */
+	int8_t *transpose;      /* [count] semitones */
+	struct dataset_source *sources; /* [n_sources] */
+	size_t n_sources;
+};
+
+/* The defaults above for kind. */
+void dataset_opts_init(struct dataset_opts *o, enum dataset_kind kind);
+/* Reads files[0..n) and fills *out (initialised here; free it with dataset_free even on failure). Unreadable
+ * files and files without 4/4 bars are recorded in out->sources[i].status, not errors. Returns 0, or -1 with err
+ * (bad options, out of memory). */
+int dataset_build(const struct dataset_opts *o, char **files, int n, struct dataset *out, char *err,
+    size_t errlen);
+/* Appends the windows of one sequence quantized at 4 steps per quarter (as smf_read gives) to d, as source src
+ * in split, without deduplication or transposition. Returns how many, or -1 with err (out of memory). */
+long dataset_add_seq(struct dataset *d, const struct dataset_opts *o, const struct seq *s, uint32_t src,
+    int split, char *err, size_t errlen);
+/* 1 when s has at least one bar in 4/4 or 2/2. */
+int dataset_has_bars(const struct seq *s);
+/* The split of a source path (see above). */
+int dataset_split_of(const char *path, int valid_permille);
+/* Empty dataset of o's kind and window length. */
+void dataset_init(struct dataset *d, const struct dataset_opts *o);
+/* Writes the file format above; err names the path. Returns 0 or -1. */
+int dataset_write(const struct dataset *d, const char *path, char *err, size_t errlen);
+/* Reads and fully validates a dataset file (checksum, sizes, every token and index); err names the file and
+ * the byte offset of the first problem. On failure *d is left empty. Returns 0 or -1. */
+int dataset_read(struct dataset *d, const char *path, char *err, size_t errlen);
+/* As dataset_read from memory; name labels the messages. */
+int dataset_read_mem(struct dataset *d, const unsigned char *buf, size_t len, const char *name, char *err,
+    size_t errlen);
+/* Frees everything d owns and empties it. */
+void dataset_free(struct dataset *d);
+
+#endif

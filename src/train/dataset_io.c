@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* dataset_io.c: the dataset file (format in dataset.h): writing, fully validated reading, freeing. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "dataset.h"
+#include "err.h"
+#include "file.h"
+#include "hash.h"
+
+#define DATASET_MAX_FILE_BYTES (4ull << 30)     /* larger files are refused before reading */
+#define DATASET_MAX_STRING (1u << 16)
+
+void
+dataset_init(struct dataset *d, const struct dataset_opts *o)
+{
+	memset(d, 0, sizeof *d);
+	d->kind = o->kind;
+	d->num_steps = o->num_steps;
+	d->n_classes = o->kind == DATASET_DRUMS ? DATASET_DRUM_CLASSES : DATASET_MEL_CLASSES;
+	d->min_pitch = o->kind == DATASET_DRUMS ? 0 : DATASET_MIN_PITCH;
+	d->valid_permille = o->valid_permille;
+}
+
+void
+dataset_free(struct dataset *d)
+{
+	for (size_t i = 0; d->sources != NULL && i < d->n_sources; i++) {
+		free(d->sources[i].path);
+		free(d->sources[i].package);
+		free(d->sources[i].licence);
+		free(d->sources[i].error);
+	}
+	free(d->sources);
+	free(d->tokens);
+	free(d->source);
+	free(d->split);
+	free(d->transpose);
+	memset(d, 0, sizeof *d);
+}
+
+/* ---- little-endian fields, written through buf.h ------------------------------------------ */
+
+static uint64_t
+dataset_get_le(const unsigned char *p, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = bytes - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void
+dataset_put_str(struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	buf_put_le(b, n, 4);
+	buf_put(b, s, n);
+}
+
+/* ---- writing ------------------------------------------------------------------------------ */
+
+static void
+dataset_put_body(struct buf *b, const struct dataset *d)
+{
+	size_t T = (size_t)d->num_steps;
+
+	for (size_t w = 0; w < d->count; w++) {
+		for (size_t i = 0; i < T; i++)
+			buf_put_le(b, d->tokens[w * T + i], 2);
+		buf_put_le(b, d->source[w], 4);
+		buf_put_le(b, d->split[w], 1);
+		buf_put_le(b, (uint8_t)d->transpose[w], 1);
+		buf_put_le(b, 0, 2);
+	}
+	for (size_t i = 0; i < d->n_sources; i++) {
+		buf_put_le(b, (uint64_t)d->sources[i].split, 1);
+		dataset_put_str(b, d->sources[i].path);
+		dataset_put_str(b, d->sources[i].package);
+		dataset_put_str(b, d->sources[i].licence);
+	}
+}
+
+static void
+dataset_put_header(struct buf *b, const struct dataset *d, uint64_t sources_bytes, uint64_t sum)
+{
+	buf_put(b, DATASET_MAGIC, 8);
+	buf_put_le(b, DATASET_VERSION, 4);
+	buf_put_le(b, (uint64_t)d->kind, 4);
+	buf_put_le(b, (uint64_t)d->num_steps, 4);
+	buf_put_le(b, (uint64_t)d->n_classes, 4);
+	buf_put_le(b, (uint64_t)d->min_pitch, 4);
+	buf_put_le(b, 2 * (uint64_t)d->num_steps + 8, 4);
+	buf_put_le(b, d->count, 8);
+	buf_put_le(b, d->n_sources, 4);
+	buf_put_le(b, (uint64_t)d->valid_permille, 4);
+	buf_put_le(b, sources_bytes, 8);
+	buf_put_le(b, sum, 8);
+}
+
+int
+dataset_write(const struct dataset *d, const char *path, char *err, size_t errlen)
+{
+	struct buf body = { 0 }, head = { 0 };
+	size_t records = d->count * (2 * (size_t)d->num_steps + 8);
+	struct file_tmp t;
+	int r = -1;
+
+	dataset_put_body(&body, d);
+	dataset_put_header(&head, d, body.n - records, hash_fnv1a(HASH_FNV1A_INIT, body.p, body.n));
+	if (body.oom || head.oom) {
+		err_fail(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	if (file_tmp_open(&t, path, err, errlen) < 0)
+		goto out;
+	if (fwrite(head.p, 1, head.n, t.f) != head.n || (body.n > 0 && fwrite(body.p, 1, body.n, t.f) != body.n)) {
+		err_fail(err, errlen, "%s: %s", path, strerror(errno));
+		file_tmp_abort(&t);
+		goto out;
+	}
+	r = file_tmp_commit(&t, err, errlen);
+out:
+	free(body.p);
+	free(head.p);
+	return r;
+}
+
+/* ---- reading ------------------------------------------------------------------------------ */
+
+struct dataset_rd {
+	const unsigned char *buf;
+	size_t len;
+	const char *name;
+	char *err;
+	size_t errlen;
+};
+
+static int __attribute__((format(printf, 3, 4)))
+dataset_rd_fail(const struct dataset_rd *rd, size_t at, const char *fmt, ...)
+{
+	char where[512];
+	va_list ap;
+
+	snprintf(where, sizeof where, "%s: at byte %zu: ", rd->name, at);
+	va_start(ap, fmt);
+	err_failv(rd->err, rd->errlen, where, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Header fields into d; *sources_bytes and *sum for the rest of the checks. */
+static int
+dataset_rd_header(const struct dataset_rd *rd, struct dataset *d, uint64_t *sources_bytes, uint64_t *sum)
+{
+	const unsigned char *h = rd->buf;
+	uint64_t T, rec, count, expect;
+
+	if (rd->len < DATASET_HEADER_BYTES)
+		return dataset_rd_fail(rd, rd->len, "truncated header (%zu of %d bytes)", rd->len,
+		    DATASET_HEADER_BYTES);
+	if (memcmp(h, DATASET_MAGIC, 8) != 0)
+		return dataset_rd_fail(rd, 0, "not a dataset file (magic is not \"%s\")", DATASET_MAGIC);
+	if (dataset_get_le(h + 8, 4) != DATASET_VERSION)
+		return dataset_rd_fail(rd, 8, "version %u (this program reads %d)",
+		    (unsigned)dataset_get_le(h + 8, 4), DATASET_VERSION);
+	d->kind = (enum dataset_kind)dataset_get_le(h + 12, 4);
+	T = dataset_get_le(h + 16, 4);
+	d->n_classes = (int)dataset_get_le(h + 20, 4);
+	d->min_pitch = (int)dataset_get_le(h + 24, 4);
+	rec = dataset_get_le(h + 28, 4);
+	count = dataset_get_le(h + 32, 8);
+	d->n_sources = (size_t)dataset_get_le(h + 40, 4);
+	d->valid_permille = (int)dataset_get_le(h + 44, 4);
+	*sources_bytes = dataset_get_le(h + 48, 8);
+	*sum = dataset_get_le(h + 56, 8);
+	if (d->kind != DATASET_MELODY && d->kind != DATASET_DRUMS)
+		return dataset_rd_fail(rd, 12, "unknown kind %d", (int)d->kind);
+	if (d->n_classes != (d->kind == DATASET_DRUMS ? DATASET_DRUM_CLASSES : DATASET_MEL_CLASSES))
+		return dataset_rd_fail(rd, 20, "%d classes for a %s dataset", d->n_classes,
+		    d->kind == DATASET_DRUMS ? "drums" : "melody");
+	if (T < 1 || T > DATASET_MAX_STEPS || rec != 2 * T + 8)
+		return dataset_rd_fail(rd, 16, "%u steps in records of %u bytes", (unsigned)T, (unsigned)rec);
+	d->num_steps = (int)T;
+	if (count > UINT32_MAX || *sources_bytes > DATASET_MAX_FILE_BYTES || d->valid_permille > 1000)
+		return dataset_rd_fail(rd, 32, "implausible counts (%llu windows, %llu source bytes)",
+		    (unsigned long long)count, (unsigned long long)*sources_bytes);
+	d->count = (size_t)count;
+	expect = DATASET_HEADER_BYTES + count * rec + *sources_bytes;
+	if (expect != rd->len)
+		return dataset_rd_fail(rd, rd->len < expect ? rd->len : (size_t)expect, "%s: the header promises "
+		    "%llu bytes (%llu windows of %llu, %llu of sources), the file has %zu",
+		    rd->len < expect ? "truncated" : "trailing bytes", (unsigned long long)expect,
+		    (unsigned long long)count, (unsigned long long)rec, (unsigned long long)*sources_bytes, rd->len);
+	return 0;
+}
+
+static int
+dataset_rd_alloc(const struct dataset_rd *rd, struct dataset *d)
+{
+	size_t n = d->count ? d->count : 1;
+
+	d->cap = d->count;
+	d->tokens = malloc(n * (size_t)d->num_steps * sizeof *d->tokens);
+	d->source = malloc(n * sizeof *d->source);
+	d->split = malloc(n);
+	d->transpose = malloc(n);
+	d->sources = calloc(d->n_sources + 1, sizeof *d->sources);
+	if (d->tokens == NULL || d->source == NULL || d->split == NULL || d->transpose == NULL || d->sources == NULL)
+		return err_fail(rd->err, rd->errlen, "%s: out of memory", rd->name);
+	return 0;
+}
+
+static int
+dataset_rd_records(const struct dataset_rd *rd, struct dataset *d)
+{
+	size_t T = (size_t)d->num_steps, rec = 2 * T + 8;
+
+	for (size_t w = 0; w < d->count; w++) {
+		const unsigned char *p = rd->buf + DATASET_HEADER_BYTES + w * rec;
+		size_t at = DATASET_HEADER_BYTES + w * rec;
+		for (size_t i = 0; i < T; i++) {
+			d->tokens[w * T + i] = (uint16_t)dataset_get_le(p + 2 * i, 2);
+			if (d->tokens[w * T + i] >= d->n_classes)
+				return dataset_rd_fail(rd, at + 2 * i, "window %zu: token %u at step %zu is not below "
+				    "%d classes", w, d->tokens[w * T + i], i, d->n_classes);
+		}
+		d->source[w] = (uint32_t)dataset_get_le(p + 2 * T, 4);
+		d->split[w] = p[2 * T + 4];
+		d->transpose[w] = (int8_t)p[2 * T + 5];
+		if (d->source[w] >= d->n_sources)
+			return dataset_rd_fail(rd, at + 2 * T, "window %zu: source %u of %zu", w, d->source[w],
+			    d->n_sources);
+		if (d->split[w] > DATASET_VALID || dataset_get_le(p + 2 * T + 6, 2) != 0)
+			return dataset_rd_fail(rd, at + 2 * T + 4, "window %zu: split %u (0 or 1) or reserved "
+			    "bytes not zero", w, d->split[w]);
+	}
+	return 0;
+}
+
+static char *
+dataset_rd_str(const struct dataset_rd *rd, size_t *pos, size_t end, size_t i, const char *what)
+{
+	size_t n;
+	char *s;
+
+	if (end - *pos < 4) {
+		dataset_rd_fail(rd, *pos, "source %zu: %s length past the end of the table", i, what);
+		return NULL;
+	}
+	n = (size_t)dataset_get_le(rd->buf + *pos, 4);
+	if (n > end - *pos - 4 || n > DATASET_MAX_STRING || memchr(rd->buf + *pos + 4, 0, n) != NULL) {
+		dataset_rd_fail(rd, *pos, "source %zu: %s of %zu bytes past the end of the table or with a NUL",
+		    i, what, n);
+		return NULL;
+	}
+	if ((s = malloc(n + 1)) == NULL) {
+		err_fail(rd->err, rd->errlen, "%s: out of memory", rd->name);
+		return NULL;
+	}
+	memcpy(s, rd->buf + *pos + 4, n);
+	s[n] = '\0';
+	*pos += 4 + n;
+	return s;
+}
+
+static int
+dataset_rd_sources(const struct dataset_rd *rd, struct dataset *d)
+{
+	size_t pos = DATASET_HEADER_BYTES + d->count * (2 * (size_t)d->num_steps + 8), end = rd->len;
+
+	for (size_t i = 0; i < d->n_sources; i++) {
+		struct dataset_source *s = &d->sources[i];
+		if (pos >= end)
+			return dataset_rd_fail(rd, pos, "source %zu of %zu past the end of the table", i, d->n_sources);
+		s->split = rd->buf[pos];
+		if (s->split > DATASET_VALID)
+			return dataset_rd_fail(rd, pos, "source %zu: split %d (0 or 1)", i, s->split);
+		pos++;
+		if ((s->path = dataset_rd_str(rd, &pos, end, i, "path")) == NULL ||
+		    (s->package = dataset_rd_str(rd, &pos, end, i, "package")) == NULL ||
+		    (s->licence = dataset_rd_str(rd, &pos, end, i, "licence")) == NULL)
+			return -1;
+	}
+	if (pos != end)
+		return dataset_rd_fail(rd, pos, "%zu bytes after the last source", end - pos);
+	return 0;
+}
+
+int
+dataset_read_mem(struct dataset *d, const unsigned char *buf, size_t len, const char *name, char *err,
+    size_t errlen)
+{
+	struct dataset_rd rd = { buf, len, name, err, errlen };
+	uint64_t sources_bytes = 0, sum = 0, got;
+
+	memset(d, 0, sizeof *d);
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (dataset_rd_header(&rd, d, &sources_bytes, &sum) == -1)
+		goto fail;
+	got = hash_fnv1a(HASH_FNV1A_INIT, buf + DATASET_HEADER_BYTES, len - DATASET_HEADER_BYTES);
+	if (got != sum) {
+		dataset_rd_fail(&rd, 56, "checksum %016llx of bytes %d..%zu does not match the header's %016llx: "
+		    "the file is corrupt", (unsigned long long)got, DATASET_HEADER_BYTES, len,
+		    (unsigned long long)sum);
+		goto fail;
+	}
+	if (dataset_rd_alloc(&rd, d) == -1 || dataset_rd_records(&rd, d) == -1 || dataset_rd_sources(&rd, d) == -1)
+		goto fail;
+	for (size_t w = 0; w < d->count; w++)
+		if (d->split[w] != d->sources[d->source[w]].split) {
+			dataset_rd_fail(&rd, DATASET_HEADER_BYTES + w * (2 * (size_t)d->num_steps + 8),
+			    "window %zu is in the other split than its source %u", w, d->source[w]);
+			goto fail;
+		}
+	return 0;
+fail:
+	dataset_free(d);
+	return -1;
+}
+
+int
+dataset_read(struct dataset *d, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+	int r = -1;
+
+	memset(d, 0, sizeof *d);
+	if (f == NULL || fstat(fileno(f), &st) == -1) {
+		err_fail(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size > DATASET_MAX_FILE_BYTES) {
+		err_fail(err, errlen, "%s: not a regular file of at most %llu bytes", path,
+		    DATASET_MAX_FILE_BYTES);
+		goto out;
+	}
+	len = (size_t)st.st_size;
+	if ((buf = malloc(len ? len : 1)) == NULL || fread(buf, 1, len, f) != len) {
+		err_fail(err, errlen, "%s: %s", path, buf == NULL ? "out of memory" : "short read");
+		goto out;
+	}
+	r = dataset_read_mem(d, buf, len, path, err, errlen);
+out:
+	free(buf);
+	if (f != NULL)
+		fclose(f);
+	return r;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* log.c: leveled logging to stderr, one line per call (err.c formats the library modules' messages). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static const char *log_prog = "musicvae";
+static enum log_level log_max = LOG_LEVEL_INFO;
+
+static const char *const log_names[] = { "error", "warn", "info", "debug" };
+
+void
+log_init(const char *progname, enum log_level level)
+{
+	log_prog = progname;
+	log_max = level;
+}
+
+int
+log_level_parse(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(name, log_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* One fprintf per line so that concurrent threads do not interleave inside a line. */
+static void
+log_vemit(enum log_level lv, int errnum, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	if (lv > log_max)
+		return;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (errnum)
+		fprintf(stderr, "%s: %s: %s: %s\n", log_prog, log_names[lv], msg, strerror(errnum));
+	else
+		fprintf(stderr, "%s: %s: %s\n", log_prog, log_names[lv], msg);
+}
+
+#define LOG_BODY(lv, errnum) do { va_list ap; va_start(ap, fmt); \
+	log_vemit(lv, errnum, fmt, ap); va_end(ap); } while (0)
+
+void log_warn(const char *fmt, ...) { int e = errno; LOG_BODY(LOG_LEVEL_WARN, e); }
+void log_warnx(const char *fmt, ...) { LOG_BODY(LOG_LEVEL_WARN, 0); }
+void log_errx(const char *fmt, ...) { LOG_BODY(LOG_LEVEL_ERR, 0); }
+void log_info(const char *fmt, ...) { LOG_BODY(LOG_LEVEL_INFO, 0); }
+void log_debug(const char *fmt, ...) { LOG_BODY(LOG_LEVEL_DEBUG, 0); }
+
+void
+fatal(const char *fmt, ...)
+{
+	int e = errno;
+	LOG_BODY(LOG_LEVEL_ERR, e);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_LEVEL_ERR, 0);
+	exit(1);
+}
