@@ -124,8 +124,8 @@ test_example(void)
 	int rc;
 
 	cfg_defaults(&d);
-	ok(strstr(d.model, "/musicvaed/models/mel_2bar") != NULL, "default model is the installed mel_2bar (%s)",
-		d.model);
+	ok(strcmp(d.model, "mel_2bar") == 0 && strstr(d.model_dirs[0], "/musicvaed/models") != NULL,
+		"default model is mel_2bar, looked up in the installed models (%s/%s)", d.model_dirs[0], d.model);
 	memset(&c, 0x5a, sizeof c);
 	rc = cfg_load(&c, example, err, sizeof err);
 	if (!ok(rc == 0, "%s loads", example))

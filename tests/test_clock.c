@@ -107,6 +107,21 @@ src_build(struct src *s, const struct scen *sc, struct rng *r)
 	}
 }
 
+/* Leaves tick k out of a built stream. */
+static void
+src_drop(struct src *s, int k)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->st[i] == 0xF8 && s->frame[i] == s->tick_frame[k]) {
+			memmove(s->frame + i, s->frame + i + 1, (s->n - i - 1) * sizeof *s->frame);
+			memmove(s->st + i, s->st + i + 1, (s->n - i - 1) * sizeof *s->st);
+			memmove(s->data + i, s->data + i + 1, (s->n - i - 1) * sizeof *s->data);
+			s->n--;
+			break;
+		}
+	s->tick_frame[k] = 0;
+}
+
 static void
 log_add(struct log *lg, const struct clock_event *ev, int n)
 {
@@ -163,6 +178,10 @@ check_steps(const struct log *lg, const struct src *s, int64_t first, int *late,
 		if (e->type != CLOCK_EV_STEP)
 			continue;
 		bad += e->step != want;
+		if (want * 6 >= s->nticks) {    /* more steps than ticks sent */
+			bad++;
+			continue;
+		}
 		for (k = (int)(want * 6); k < s->nticks && s->tick_frame[k] == 0; k++)
 			;
 		err = k < s->nticks ? (int64_t)e->frame - (int64_t)s->tick_frame[k] : 1;
@@ -320,6 +339,195 @@ test_drops(uint32_t period)
 	    dropped);
 	is_int(late, dropped_steps, "dropped ticks, period %u: %d steps on missing ticks reported late", period,
 	    dropped_steps);
+	src_free(&s);
+	log_free(&lg);
+}
+
+/* jack_midi_clock's process(): each period it reads the tempo at the period's first transport frame, then sends
+ * the ticks at last + interval that fall in the period; one that falls before the period start is not sent but
+ * still becomes `last`. On a tempo rise that drops a tick about 1 - old/new of the time. Transport frame f is
+ * absolute frame origin + f; the transport starts at 0 (Start and tick 0 at offset 0). */
+static void
+src_jmc(struct src *s, double bpm0, double bpm1, uint64_t change, uint32_t period, uint64_t origin, int nticks)
+{
+	double last = 0.0;
+	int k = 1;
+
+	memset(s, 0, sizeof *s);
+	s->tick_frame = calloc(nticks, sizeof *s->tick_frame);
+	s->nticks = nticks;
+	src_add(s, origin, 0xFA, 0, 0);
+	src_add(s, origin, 0xF8, 0, 0);
+	s->tick_frame[0] = origin;
+	for (uint64_t f0 = 0; k < nticks; f0 += period) {
+		double T = 60.0 * SR / (24.0 * (f0 < change ? bpm0 : bpm1));
+		int64_t off;
+
+		while (k < nticks && (off = llrint(last + T) - (int64_t)f0) < (int64_t)period) {
+			if (off >= 0) {
+				src_add(s, origin + f0 + (uint64_t)off, 0xF8, 0, 0);
+				s->tick_frame[k] = origin + f0 + (uint64_t)off;
+			}
+			last += T;
+			k++;
+		}
+	}
+}
+
+/* The measured case: 120 -> 140 BPM at transport frame 240896 (period 256) drops tick 241, a 1714-frame gap
+ * where two 857-frame intervals belong. The gap is below 1.75 periods of 120 BPM, so only the intervals after it
+ * show that it held two periods of the new tempo. */
+static void
+test_rise_drop(uint32_t period)
+{
+	struct src s;
+	struct log lg;
+	struct clock c;
+	struct clock_stats st;
+	int late, dropped = -1, n = 0, k, bad;
+	int64_t maxerr;
+
+	src_jmc(&s, 120, 140, 240896, 256, 10240, 16 * 96);
+	for (k = 1; k < s.nticks - 1; k++)
+		if (s.tick_frame[k] == 0) {
+			dropped = k;
+			n++;
+		}
+	ok(n == 1 && dropped == 241 && s.tick_frame[242] - s.tick_frame[240] == 1714 &&
+	    s.tick_frame[243] - s.tick_frame[242] == 857, "jack_midi_clock 120->140 BPM at frame 240896: tick %d "
+	    "dropped, a %" PRIu64 "-frame gap", dropped, n == 1 ? s.tick_frame[242] - s.tick_frame[240] : 0);
+	clock_init(&c, SR);
+	run_ext(&c, &s, period, s.frame[s.n - 1] + 2 * period, &lg);
+	clock_stats_read(&c, &st);
+	bad = check_steps(&lg, &s, 0, &late, &maxerr);
+	ok(bad == 0 && maxerr == 0 && late == 0,
+	    "tick dropped on a tempo rise, period %u: every step after it on its own tick (worst %" PRId64
+	    " frames off), none late", period, maxerr);
+	is_int((long long)st.missed_ticks, 1, "tick dropped on a tempo rise, period %u: the missing tick counted",
+	    period);
+	is_float(lg.bpm[240 + 96], 140, 0.5, "tick dropped on a tempo rise, period %u: tempo one bar after %.3f",
+	    period, lg.bpm[240 + 96]);
+	src_free(&s);
+	log_free(&lg);
+}
+
+/* Steps out of order, missing or doubled (returned), and steps not at the frame of their tick (or of the next
+ * tick sent, when theirs was dropped): how many (*off) and by how much at worst (*worst, frames). */
+static int
+steps_off(const struct log *lg, const struct src *s, int *off, int64_t *worst)
+{
+	int64_t want = 0, err;
+	int bad = 0, k;
+
+	*off = 0;
+	*worst = 0;
+	for (int i = 0; i < lg->n; i++) {
+		const struct clock_event *e = &lg->ev[i];
+
+		if (e->type != CLOCK_EV_STEP)
+			continue;
+		bad += e->step != want++;
+		for (k = (int)(e->step * 6); k < s->nticks && s->tick_frame[k] == 0; k++)
+			;
+		if (e->step < 0 || k >= s->nticks) {
+			bad++;
+			continue;
+		}
+		err = (int64_t)e->frame - (int64_t)s->tick_frame[k];
+		*off += err != 0;
+		*worst = llabs(err) > llabs(*worst) ? err : *worst;
+	}
+	return bad + (want != (s->nticks + 5) / 6);
+}
+
+/* The same loss under ±10 % per-interval jitter, with the change at tick 384 + phase and the tick after it left
+ * out. When the revealing tick begins a step (phase 4), that step comes one tick late, at the tick that shows
+ * the loss; when the lost tick does (phase 5), the step is at its frame but not known to be late yet. */
+static void
+test_rise_drop_jitter(uint32_t period, int phase)
+{
+	struct scen sc = { 120, 140, 384 + phase, 0, JIT_WALK, 0.10, 0, 12 * 96, 100 };
+	struct src s;
+	struct log lg;
+	struct clock c;
+	struct clock_stats st;
+	struct rng r;
+	int off, bad;
+	int64_t worst;
+
+	rng_seed(&r, seed + 13 + (uint64_t)phase);
+	src_build(&s, &sc, &r);
+	src_drop(&s, 385 + phase);
+	clock_init(&c, SR);
+	run_ext(&c, &s, period, s.frame[s.n - 1] + 2 * period, &lg);
+	clock_stats_read(&c, &st);
+	bad = steps_off(&lg, &s, &off, &worst);
+	ok(bad == 0 && st.missed_ticks == 1 && off <= (phase == 4) && worst >= 0 &&
+	    worst < 1.25 * 60 * SR / (24 * 140),
+	    "120->140 ±10%% jitter, tick %d dropped, period %u: %" PRIu64 " missing tick counted, every step once in "
+	    "order, %d off its tick (by %" PRId64 " frames)", 385 + phase, period, st.missed_ticks, off, worst);
+	src_free(&s);
+	log_free(&lg);
+}
+
+/* A real halving of the tempo under ±10 % per-interval jitter, at tick 768 + phase: the first slow interval is
+ * about two old periods, like a lost tick, but the intervals after it are as long, so no tick is missing. When
+ * the tick after the change would have begun a step had a tick been lost (phase 4), that step comes one tick
+ * early (it was reported before the next interval showed the tempo drop). */
+static void
+test_halving(uint32_t period, int phase)
+{
+	struct scen sc = { 140, 70, 768 + phase, 0, JIT_WALK, 0.10, 0, 16 * 96, 100 };
+	struct src s;
+	struct log lg;
+	struct clock c;
+	struct clock_stats st;
+	struct rng r;
+	int off, bad;
+	int64_t worst;
+
+	rng_seed(&r, seed + 17 + (uint64_t)phase);
+	src_build(&s, &sc, &r);
+	clock_init(&c, SR);
+	run_ext(&c, &s, period, s.frame[s.n - 1] + 2 * period, &lg);
+	clock_stats_read(&c, &st);
+	bad = steps_off(&lg, &s, &off, &worst);
+	ok(bad == 0 && st.missed_ticks == 0 && off <= (phase == 4) && worst <= 0 &&
+	    worst > -1.25 * 60 * SR / (24 * 70), "140->70 ±10%% jitter at tick %d, period %u: no tick taken for lost "
+	    "(%" PRIu64 "), every step once in order, %d off its tick (by %" PRId64 " frames)", 768 + phase, period,
+	    st.missed_ticks, off, worst);
+	is_float(lg.bpm[768 + phase + 96], 70, 3.5, "140->70 ±10%% jitter at tick %d, period %u: tempo one bar "
+	    "after %.2f", 768 + phase, period, lg.bpm[768 + phase + 96]);
+	src_free(&s);
+	log_free(&lg);
+}
+
+/* Two ticks lost two apart on a steady clock: the interval after the first gap is as long as the gap (as after a
+ * halving), the one after it is not; both count, and the phase is kept. */
+static void
+test_two_lost(uint32_t period)
+{
+	struct scen sc = { 123, 123, 0, 0, JIT_WALK, 0.05, 0, 8 * 96, 100 };
+	struct src s;
+	struct log lg;
+	struct clock c;
+	struct clock_stats st;
+	struct rng r;
+	int off, bad;
+	int64_t worst;
+
+	rng_seed(&r, seed + 19);
+	src_build(&s, &sc, &r);
+	src_drop(&s, 400);
+	src_drop(&s, 402);
+	clock_init(&c, SR);
+	run_ext(&c, &s, period, s.frame[s.n - 1] + 2 * period, &lg);
+	clock_stats_read(&c, &st);
+	bad = steps_off(&lg, &s, &off, &worst);
+	ok(bad == 0 && st.missed_ticks == 2 && off <= 1 && worst >= 0 && worst < 1.25 * 60 * SR / (24 * 123) &&
+	    fabs(clock_bpm(&c) - 123) < 5, "ticks 400 and 402 lost, period %u: %" PRIu64 " counted, every step once "
+	    "in order, %d off its tick (by %" PRId64 " frames), tempo %.2f", period, st.missed_ticks, off, worst,
+	    clock_bpm(&c));
 	src_free(&s);
 	log_free(&lg);
 }
@@ -561,7 +769,7 @@ main(void)
 	static const uint32_t periods[] = { 256, 1024 };
 
 	seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-	plan(18 + 36 + 12 + 6 + 12 + 12 + 6 + 1 + 1);
+	plan(18 + 36 + 12 + 6 + 8 + 2 + 24 + 12 + 12 + 12 + 6 + 1 + 1);
 	diag("seed %" PRIu64 " (TEST_SEED=%" PRIu64 " replays)", seed, seed);
 	for (int b = 0; b < 3; b++)
 		for (int p = 0; p < 2; p++)
@@ -579,6 +787,15 @@ main(void)
 		test_change(periods[p], 4 * 96, JIT_NONE);
 	for (int p = 0; p < 2; p++)
 		test_drops(periods[p]);
+	for (int p = 0; p < 2; p++) {
+		test_rise_drop(periods[p]);
+		test_two_lost(periods[p]);
+	}
+	for (int p = 0; p < 2; p++)
+		for (int ph = 0; ph < 6; ph++) {
+			test_halving(periods[p], ph);
+			test_rise_drop_jitter(periods[p], ph);
+		}
 	test_transport();
 	for (int p = 0; p < 2; p++) {
 		test_internal(120, periods[p]);

@@ -15,7 +15,7 @@ CHECK="node $src/tests/ctl_check.js"
 command -v node >/dev/null 2>&1 || { echo "1..0 # SKIP node missing (run scripts/install-deps)"; exit 0; }
 command -v socat >/dev/null 2>&1 || { echo "1..0 # SKIP socat missing (apt-get install socat)"; exit 0; }
 [ -f "$src/models/mel_2bar/config.json" ] || { echo "1..0 # SKIP the bundled model is missing"; exit 0; }
-echo "1..27"
+echo "1..31"
 jackenv_start
 W=$JACKENV_DIR
 S=$JACKENV_SERVER
@@ -23,7 +23,7 @@ MUSICVAED_SOCKET=$W/ctl; export MUSICVAED_SOCKET
 MODEL=$(cd "$src/models/mel_2bar" && pwd)
 mkdir -p "$W/midi" "$W/slots" "$W/models"
 cp "$src/examples/phrase-a.mid" "$src/examples/phrase-b.mid" "$W/midi/"
-ln -s "$MODEL" "$W/models/mel_2bar"
+cp -r "$src/models/drums_2bar" "$W/models/drums_2bar"
 
 # conf NAME SETTINGS...: the bundled melody model at 120 BPM, output to the recorder, input from `play`
 conf() {
@@ -130,7 +130,11 @@ phrase() { # phrase a|b FIRST_BAR
 	fi | awk -v b="$2" '{ on = (16 * b + $1) * 6000; off = (16 * b + $1 + $2) * 6000 - 100;
 		printf "%d 90 %X %X\n%d 80 %X 40\n", on, $3, $4, off, $3 }' | sort -n -k1,1 -s
 }
-origin() { awk '$2 == "FA" { print $1; exit }' "$W/$1.rec"; }
+# origin REC: the frame of the recorded Start (0xFA), once the recorder has written it
+origin() {
+	i=0; until grep -q ' FA$' "$W/$1.rec" 2>/dev/null; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05; done
+	awk '$2 == "FA" { print $1; exit }' "$W/$1.rec"
+}
 TEMP=0
 record morph
 daemon "$(conf morph)"
@@ -149,7 +153,8 @@ finish
 notes morph > "$W/morph.notes"
 [ $rca = 0 ] && [ $rcb = 0 ] && [ $rcm = 0 ] && grep -q '^slot: A captured' "$W/slots.txt" &&
 	grep -q '^slot: B captured' "$W/slots.txt"
-jackenv_ok $? "capture A, capture B, morph A B 8 slerp hold: accepted (morph from bar ${M:-?})"
+r=$?; jackenv_ok $r "capture A, capture B, morph A B 8 slerp hold: accepted (morph from bar ${M:-?})"
+[ $r = 0 ] || cat "$W/ca" "$W/cb" "$W/cm" "$W/slots.txt" "$DLOG" | tail -n 20 | sed 's/^/# /'
 $CHECK window "$W/a.ns.json" "$M" > "$W/wa.want"; bars "$W/morph.notes" "$M" "$((M + 2))" > "$W/wa.got"
 cmp -s "$W/wa.want" "$W/wa.got"; jackenv_ok $? "the morph's first window is musicvae decode of phrase-a's z ($(wc -l < "$W/wa.got") notes)"
 diff "$W/wa.want" "$W/wa.got" | head -n 6 | sed 's/^/# /'
@@ -265,12 +270,12 @@ daemon "$(conf safe)"
 [ $rc != 0 ] && grep -q 'another musicvaed is listening' "$W/second.log"
 jackenv_ok $? "a second daemon on the same socket is refused with a clear message"
 [ "$(stat -c %a "$W/ctl")" = 660 ]; jackenv_ok $? "the socket has mode 0660"
-ln -s /etc "$W/slots/out"
+mkdir -p "$W/outside"; cp "$W/a.json" "$W/outside/x.json"; ln -s "$W/outside" "$W/slots/out"
 ctl load A ../phrase-a.mid > "$W/p1" 2>&1; r1=$?
 ctl load A /etc/passwd > "$W/p2" 2>&1; r2=$?
-ctl slot load A out/passwd > "$W/p3" 2>&1; r3=$?
+ctl slot load A out/x > "$W/p3" 2>&1; r3=$?
 ctl model ../../etc > "$W/p4" 2>&1; r4=$?
-[ $r1 = 1 ] && [ $r2 = 1 ] && [ $r3 = 1 ] && [ $r4 = 1 ] && ! grep -q '^OK' "$W/p1" "$W/p2" "$W/p3" "$W/p4"
+[ $r1 = 1 ] && [ $r2 = 1 ] && [ $r3 = 1 ] && [ $r4 = 1 ] && grep -q 'leads outside' "$W/p3"
 jackenv_ok $? "load, slot load and model refuse .., absolute paths and symlinks out of their directories"
 cat "$W/p1" "$W/p2" "$W/p3" "$W/p4" | sed 's/^/# /'
 ctl load C phrase-a.mid > /dev/null 2>&1 && ctl slot save C a1 > /dev/null 2>&1 && ctl slot load D a1 > /dev/null 2>&1 &&
@@ -285,5 +290,32 @@ kill -9 "$DPID"; wait "$DPID" 2>/dev/null
 daemon "$(conf safe)"
 ctl ping > /dev/null 2>&1; jackenv_ok $? "after a crash (SIGKILL) the stale socket is replaced by the next daemon"
 finish
+# 28-30. model drums_2bar: swapped at a bar line while the clock keeps running; idle bar wakes at the next bar.
+record swap
+daemon "$(conf swap)"
+bar_wait 2
+ctl model drums_2bar > "$W/cmod" 2>&1; rcm=$?
+SB=$(field applied_bar < "$W/cmod")
+(printf 'idle bar\n'; sleep 3) | socat -t 4 - UNIX-CONNECT:"$W/ctl" > "$W/idle.out" 2>&1
+bar_wait $((SB + 3))
+ctl status > "$W/st.swap" 2>&1
+finish
+notes swap > "$W/swap.notes" 2> "$W/out"
+[ $rcm = 0 ] && grep -q '^model: .*drums_2bar' "$W/st.swap" && [ ! -s "$W/out" ] && $CHECK notes "$W/swap.rec" 120 > /dev/null
+jackenv_ok $? "model drums_2bar (from bar ${SB:-?}): swapped, every note-on still on its step's frame"
+bars "$W/swap.notes" 0 "$SB" > "$W/s0"; bars "$W/ref.notes" 0 "$SB" > "$W/s0r"
+[ -s "$W/s0" ] && cmp -s "$W/s0" "$W/s0r" &&
+	bars "$W/swap.notes" "$SB" "$((SB + 3))" | awk '{ n++; if ($2 == 36 || $2 == 38 || $2 == 42 || $2 == 46 ||
+	$2 == 45 || $2 == 48 || $2 == 50 || $2 == 49 || $2 == 51) d++ } END { exit !(n > 0 && d == n) }'
+jackenv_ok $? "the melody model's bars (as in the reference run) before bar $SB, General MIDI drum classes from it"
+grep -q '^changed: bar' "$W/idle.out" && grep -q '^OK$' "$W/idle.out"; jackenv_ok $? "idle bar answers changed: bar at the next bar line"
+# 31. A port that appears after start-up (the recorder starts after the daemon) is connected by the patterns.
+daemon "$(conf late)"
+bar_wait 1
+record late
+bar_wait 4
+finish
+n_on=$(grep -c ' 9[0-9A-F] [0-9A-F]* [1-9A-F]' "$W/late.rec")
+[ "$n_on" -gt 3 ]; jackenv_ok $? "a port registered after start-up is auto-connected ($n_on note-ons recorded)"
 echo "# worst latency measured: $LAT_MAX steps = $(awk -v s="$LAT_MAX" 'BEGIN { printf "%.0f", s * 125 }') ms (120 BPM, 2-bar windows)"
 jackenv_stop

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
 # test_daemon_jack.sh: musicvaed against a real JACK server (jackd -d dummy, private name): exact frames with
-# the internal clock, following external clock (steady, jittered, tempo change, dropped ticks), call and
+# the internal clock, following external clock (steady, jittered, tempo changes, dropped ticks), call and
 # response, stop/SPP/continue, garbage input, and no allocation on the process thread.
 set -u
 . "${top_srcdir:-.}/tests/jackenv.sh"
@@ -11,7 +11,7 @@ D=$build/musicvaed
 CHECK="node $src/tests/daemon_check.js"
 command -v node >/dev/null 2>&1 || { echo "1..0 # SKIP node missing (run scripts/install-deps)"; exit 0; }
 command -v jack_midi_clock >/dev/null 2>&1 || { echo "1..0 # SKIP jack_midi_clock missing (jack-midi-clock)"; exit 0; }
-echo "1..28"
+echo "1..30"
 jackenv_start
 W=$JACKENV_DIR
 MUSICVAED_SOCKET=$W/ctl; export MUSICVAED_SOCKET
@@ -135,6 +135,22 @@ awk -v b="$bpm" 'BEGIN { exit !(b > 89.5 && b < 90.5) }'; jackenv_ok $? "tempo c
 jackenv_kill "$MC" INT; jackenv_kill "$CLK"
 finish
 $CHECK ticks "$W/tempo.rec" 0 > "$W/out" 2>&1; jackenv_ok $? "tempo change: every note-on still on its step's tick"
+grep '^#' "$W/out"
+
+# A tick dropped on a tempo rise: jack_midi_clock, 120 -> 140 BPM at transport frame 240896, sends no tick 241
+# (a 1714-frame gap where two 857-frame intervals belong); the intervals after it show the loss.
+record rise
+mclk
+daemon "$(conf rise 'clock = { source = "external"; };')"
+sleep 1
+jackenv_bg "$JACK_PROBE" clockmaster --server "$S" --client clk --bpm 120 --change-at 5.01867 --to 140 --seconds 10
+CLK=$JACKENV_LASTPID
+frames_wait $((48000 * 10))
+st=$(status)
+jackenv_kill "$MC" INT; jackenv_kill "$CLK"
+finish
+echo "$st" | grep -q 'missed ticks 1,'; jackenv_ok $? "tick dropped on a 120 -> 140 rise: counted ($(echo "$st" | sed -n 's/.*\(missed ticks [0-9]*\).*/\1/p'))"
+$CHECK ticks "$W/rise.rec" 0 > "$W/out" 2>&1; jackenv_ok $? "tick dropped on a 120 -> 140 rise: every note-on still on its step's tick"
 grep '^#' "$W/out"
 
 # 15-17. Dropped ticks: a scripted clock at 123 BPM with two ticks left out (one begins a step).

@@ -10,6 +10,8 @@ backend_lookup(int type, char *err, size_t len)
 	switch (type) {
 	case CFG_BACKEND_JACK:
 		return &backend_jack_ops;
+	case CFG_BACKEND_ALSA:
+		return &backend_alsa_ops;
 	case CFG_BACKEND_NULL:
 		return &backend_null_ops;
 	}

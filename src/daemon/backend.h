@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* backend.h: MIDI I/O behind one interface (JACK, null; ALSA later). A backend owns the real-time thread and
+/* backend.h: MIDI I/O behind one interface (JACK, ALSA sequencer, null). A backend owns the real-time thread and
  * calls rt_begin / rt_input / rt_end once per period. */
 #ifndef MVD_BACKEND_H
 #define MVD_BACKEND_H
@@ -31,10 +31,13 @@ struct backend {
 	double rate;            /* frames per second */
 	uint32_t period;        /* frames per period (may change) */
 	_Atomic int lost;       /* the server went away: the main loop closes and reopens */
+	_Atomic int ports_changed;      /* a port appeared: the main loop applies the connect patterns again */
+	_Atomic uint64_t xruns; /* the server's xruns (JACK) */
 	void *priv;
 };
 
 extern const struct backend_ops backend_jack_ops;
+extern const struct backend_ops backend_alsa_ops;
 extern const struct backend_ops backend_null_ops;
 
 /* The operations for the configured backend type; NULL with err if it is not built in. */

@@ -18,6 +18,7 @@ struct jack_priv {
 	jack_port_t *in, *out;
 	void *out_buf;          /* this period's output buffer (process thread only) */
 	uint64_t frame0;
+	uint64_t frames;        /* jack_last_frame_time widened to 64 bits (process thread only) */
 	uint32_t nframes;
 };
 
@@ -44,7 +45,7 @@ jack_process(jack_nframes_t nframes, void *arg)
 
 	p->out_buf = jack_port_get_buffer(p->out, nframes);
 	jack_midi_clear_buffer(p->out_buf);
-	p->frame0 = jack_last_frame_time(p->client);
+	p->frame0 = rt_frames_widen(&p->frames, jack_last_frame_time(p->client));
 	p->nframes = nframes;
 	rt_begin(b->rt, p->frame0, nframes, jack_write, p);
 	for (uint32_t i = 0; i < n; i++)
@@ -73,10 +74,41 @@ jack_buffer_size(jack_nframes_t n, void *arg)
 	return 0;
 }
 
+/* libjack's errors (never from the process callback): logged, at most 20 (a dying server can flood). */
+static void
+jack_error(const char *msg)
+{
+	static _Atomic int n;
+
+	if (atomic_fetch_add(&n, 1) < 20)
+		log_warnx("libjack: %s", msg);
+}
+
 static void
 jack_silence(const char *msg)
 {
-	(void)msg;      /* libjack's own chatter; our messages say what failed */
+	(void)msg;      /* libjack's informational chatter */
+}
+
+/* A port registered (a synth or keyboard that appeared after us): JACK forbids connecting from its callbacks,
+ * so the main loop does it. */
+static void
+jack_port_registration(jack_port_id_t id, int registered, void *arg)
+{
+	struct backend *b = arg;
+
+	(void)id;
+	if (registered)
+		atomic_store(&b->ports_changed, 1);
+}
+
+static int
+jack_xrun(void *arg)
+{
+	struct backend *b = arg;
+
+	atomic_fetch_add_explicit(&b->xruns, 1, memory_order_relaxed);
+	return 0;
 }
 
 static int
@@ -89,14 +121,18 @@ jack_open(struct backend *b, const struct cfg *c, char *err, size_t len)
 	if (p == NULL)
 		return -1;
 	b->priv = p;
-	jack_set_error_function(jack_silence);
+	jack_set_error_function(jack_error);
 	jack_set_info_function(jack_silence);
 	p->client = jack_client_open(c->client_name, opt, &st, c->server_name);
 	if (p->client == NULL) {
-		snprintf(err, len, "JACK: cannot connect to server %s%s%s (status 0x%x)%s",
+		/* how to get a server: musicvaed.c logs this first failure only, then retries every second */
+		snprintf(err, len, "JACK: cannot connect to server %s%s%s (status 0x%x)%s%s%s%s",
 		    c->server_name[0] ? "'" : "", c->server_name[0] ? c->server_name : "default",
 		    c->server_name[0] ? "'" : "", (unsigned)st,
-		    st & JackServerFailed ? ": is jackd running?" : "");
+		    st & JackServerFailed ? ": no JACK server is running; start your own (qjackctl, or jackd with "
+		    "your sound card), or for a test one without audio: jackd" : "",
+		    st & JackServerFailed && c->server_name[0] ? " -n " : "",
+		    st & JackServerFailed ? c->server_name : "", st & JackServerFailed ? " -d dummy" : "");
 		return -1;
 	}
 	p->in = jack_port_register(p->client, c->in_port, JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);
@@ -105,11 +141,19 @@ jack_open(struct backend *b, const struct cfg *c, char *err, size_t len)
 		snprintf(err, len, "JACK: cannot register ports '%s' and '%s'", c->in_port, c->out_port);
 		return -1;
 	}
+	if (strcmp(jack_get_client_name(p->client), c->client_name) != 0)
+		log_warnx("JACK: the name '%s' is taken (another musicvaed?): this client is '%s'", c->client_name,
+		    jack_get_client_name(p->client));
+	else
+		log_info("JACK: client '%s' on server %s", jack_get_client_name(p->client),
+		    c->server_name[0] ? c->server_name : "default");
 	b->rate = jack_get_sample_rate(p->client);
 	b->period = jack_get_buffer_size(p->client);
 	jack_set_process_callback(p->client, jack_process, b);
 	jack_set_buffer_size_callback(p->client, jack_buffer_size, b);
 	jack_on_info_shutdown(p->client, jack_shutdown, b);
+	jack_set_port_registration_callback(p->client, jack_port_registration, b);
+	jack_set_xrun_callback(p->client, jack_xrun, b);
 	return 0;
 }
 

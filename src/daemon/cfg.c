@@ -114,7 +114,7 @@ cfg_defaults(struct cfg *c)
 {
 	memset(c, 0, sizeof *c);
 	c->log_level = LOG_LEVEL_INFO;
-	snprintf(c->model, sizeof c->model, "%s", DATADIR "/models/mel_2bar");
+	snprintf(c->model, sizeof c->model, "mel_2bar");       /* looked up in model_dirs (musicvaed.c) */
 	c->temperature = 0.5f;
 	c->threads = 1;
 	c->backend = CFG_BACKEND_JACK;

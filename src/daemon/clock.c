@@ -12,6 +12,15 @@
 /* A gap longer than this many periods (plus the tolerance) means ticks went missing: 1.75, not 1.5, so that a
  * 27 % tempo drop (123 -> 90) on top of 10 % interval jitter (1.37 * 1.1 = 1.51) is not taken for a lost tick. */
 #define CLOCK_GAP_FACTOR 1.75
+/* An interval longer than this many periods (plus the tolerance) is checked against the CLOCK_VERIFY_TICKS after
+ * it: above what 10 % interval jitter gives on a steady clock (1.1 and the estimate's error), below the 1.71 of
+ * a tick lost on a 120 -> 140 BPM rise, and below every lost tick or halving. */
+#define CLOCK_VERIFY_FACTOR 1.3
+/* An interval this far (in periods, plus the tolerance) from a whole number of the new periods tells nothing. */
+#define CLOCK_VERIFY_SLACK 0.4
+/* A verified reading restarts the tempo estimate from its intervals when they differ from it by more than this
+ * (a 27 % step or a halving); smaller steps are left to the loop. */
+#define CLOCK_RESEED 0.2
 #define CLOCK_SQRT2 1.41421356237309504880
 
 static void
@@ -153,6 +162,7 @@ clock_set_external(struct clock *c)
 	c->mode = CLOCK_MODE_EXTERNAL;
 	c->running = 0;
 	c->awaiting = 0;
+	c->ver_len = 0;
 	c->stop_frame = CLOCK_NO_FRAME;
 	clock_publish_bpm(c);
 }
@@ -307,7 +317,74 @@ clock_dll_update(struct clock *c, double t, int64_t skip)
 	}
 }
 
-/* Feeds the DLL; returns ticks missing before this one (0 unless rolling, locked and the gap is long). */
+static double
+clock_abs(double x)
+{
+	return x < 0.0 ? -x : x;
+}
+
+/* The period the intervals after the long one show: the shortest (a lost tick only lengthens one), then the mean
+ * over all of them counted in whole periods of it. */
+static double
+clock_ver_period(const struct clock *c)
+{
+	double p = c->ver_iv[1], sum = 0.0;
+	int64_t n = 0;
+
+	for (int j = 2; j < c->ver_len; j++)
+		p = c->ver_iv[j] < p ? c->ver_iv[j] : p;
+	for (int j = 1; j < c->ver_len; j++) {
+		sum += c->ver_iv[j];
+		n += clock_round(c->ver_iv[j] / p);
+	}
+	return sum / (double)n;
+}
+
+/* A tick of a window opened by a long interval: reads every interval of the window in periods of the new tempo.
+ * Returns 0 and sets *d to the ticks to count missing now (negative: counted too many), or -1 when the
+ * intervals are no whole numbers of one period (the window closes; the tick is judged like any other). */
+static int
+clock_ver_tick(struct clock *c, double t, double iv, int64_t *d)
+{
+	double p, x, sum = 0.0, est;
+	int64_t n = 0, m = 0;
+
+	if (!(iv > 0.0)) {
+		c->ver_len = 0;
+		return -1;
+	}
+	c->ver_iv[c->ver_len++] = iv;
+	p = clock_ver_period(c);
+	for (int j = 0; j < c->ver_len; j++) {
+		x = c->ver_iv[j] / p;
+		n = clock_round(x);
+		if (n < 1 || clock_abs(x - (double)n) > CLOCK_VERIFY_SLACK + c->tolerance / p) {
+			c->ver_len = 0;
+			return -1;
+		}
+		m += n - 1;
+		sum += c->ver_iv[j];
+	}
+	if (m > CLOCK_PAUSE_TICKS) {
+		c->ver_len = 0;
+		return -1;
+	}
+	*d = m - c->ver_miss;
+	c->ver_miss = m;
+	est = sum / (double)(m + c->ver_len);
+	if (*d != 0 || clock_abs(est / c->dll_e2 - 1.0) > CLOCK_RESEED) {
+		c->dll_e2 = est;        /* the loop was fed the wrong reading, or the tempo jumped */
+		clock_dll_rephase(c, t);
+	} else {
+		clock_dll_update(c, t, n - 1);
+	}
+	if (c->ver_len == 1 + CLOCK_VERIFY_TICKS)
+		c->ver_len = 0;
+	return 0;
+}
+
+/* Feeds the DLL; returns ticks missing before this one (0 unless rolling, locked and the gap is long; negative
+ * when the intervals after a long one show that it held fewer than were counted). */
 static int64_t
 clock_ext_dll(struct clock *c, double t)
 {
@@ -316,22 +393,32 @@ clock_ext_dll(struct clock *c, double t)
 
 	if (c->dll_jump && c->dll_n >= 2) {
 		c->dll_jump = 0;        /* transports may restart their clock with any phase */
+		c->ver_len = 0;
 		clock_dll_rephase(c, t);
 		return 0;
 	}
 	c->dll_jump = 0;
-	if (c->dll_n < 2 || gap <= CLOCK_GAP_FACTOR * c->dll_e2 + c->tolerance) {
+	if (c->ver_len > 0 && clock_ver_tick(c, t, gap, &miss) == 0)
+		return miss;
+	if (c->dll_n < 2 || gap <= CLOCK_VERIFY_FACTOR * c->dll_e2 + c->tolerance) {
 		clock_dll_update(c, t, 0);
 		return 0;
 	}
-	miss = clock_round(gap / c->dll_e2) - 1;
-	if (miss < 1 || miss > CLOCK_PAUSE_TICKS || c->dll_n < CLOCK_DLL_LOCK || !c->running || c->awaiting) {
+	/* long: lost ticks, a slower tempo, or both (a tick dropped on a tempo rise); the intervals after it tell */
+	miss = gap > CLOCK_GAP_FACTOR * c->dll_e2 + c->tolerance ? clock_round(gap / c->dll_e2) - 1 : 0;
+	if (miss > CLOCK_PAUSE_TICKS || c->dll_n < CLOCK_DLL_LOCK || !c->running || c->awaiting) {
 		if (miss > CLOCK_PAUSE_TICKS && c->running && !c->awaiting)
 			clock_count(&c->cnt.pauses, 1);
-		clock_dll_rephase(c, t);
+		if (miss > 0)
+			clock_dll_rephase(c, t);
+		else
+			clock_dll_update(c, t, 0);
 		return 0;
 	}
 	clock_dll_update(c, t, miss);
+	c->ver_iv[0] = gap;
+	c->ver_len = 1;
+	c->ver_miss = miss;
 	return miss;
 }
 
@@ -340,13 +427,24 @@ static void
 clock_ext_missed(struct clock *c, uint64_t frame, int64_t miss)
 {
 	for (int64_t k = c->next_tick; k < c->next_tick + miss; k++) {
-		if (k % CLOCK_TICKS_PER_STEP != 0)
+		if (k % CLOCK_TICKS_PER_STEP != 0 || k < c->done_tick)
 			continue;
 		clock_push(c, CLOCK_EV_STEP, frame, k / CLOCK_TICKS_PER_STEP, 1, 0);
 		clock_count(&c->cnt.late_steps, 1);
 	}
 	c->next_tick += miss;
 	clock_count(&c->cnt.missed_ticks, (uint64_t)miss);
+}
+
+/* Takes back ticks counted missing (a tempo drop after all): the position steps back, and the steps it passed
+ * are not reported a second time. */
+static void
+clock_ext_unmissed(struct clock *c, int64_t n)
+{
+	if (c->next_tick > c->done_tick)
+		c->done_tick = c->next_tick;
+	c->next_tick -= n;
+	atomic_fetch_sub_explicit(&c->cnt.missed_ticks, (uint64_t)n, memory_order_relaxed);
 }
 
 static void
@@ -362,7 +460,9 @@ clock_ext_tick(struct clock *c, uint64_t frame)
 	c->awaiting = 0;
 	if (miss > 0)
 		clock_ext_missed(c, frame, miss);
-	if (c->next_tick % CLOCK_TICKS_PER_STEP == 0)
+	else if (miss < 0)
+		clock_ext_unmissed(c, -miss);
+	if (c->next_tick % CLOCK_TICKS_PER_STEP == 0 && c->next_tick >= c->done_tick)
 		clock_push(c, CLOCK_EV_STEP, frame, c->next_tick / CLOCK_TICKS_PER_STEP, 0, 0);
 	c->next_tick++;
 	clock_count(&c->cnt.ticks, 1);
@@ -379,6 +479,7 @@ clock_ext_start(struct clock *c, uint64_t frame)
 	c->running = 1;
 	c->awaiting = 1;
 	c->next_tick = 0;
+	c->done_tick = 0;
 	c->dll_jump = 1;
 	clock_push(c, CLOCK_EV_START, frame, 0, 0, 0);
 }
@@ -393,6 +494,7 @@ clock_ext_continue(struct clock *c, uint64_t frame)
 	}
 	c->running = 1;
 	c->awaiting = 1;
+	c->done_tick = 0;
 	c->dll_jump = 1;
 	clock_push(c, CLOCK_EV_CONTINUE, frame, clock_step_of_tick(c->next_tick), 0, 0);
 }

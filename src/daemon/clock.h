@@ -12,6 +12,7 @@
 #define CLOCK_QUEUE_LEN 64              /* events waiting for clock_period (external input, transport) */
 #define CLOCK_NO_FRAME UINT64_MAX       /* "unknown" from clock_predict_frame */
 #define CLOCK_PAUSE_TICKS 24            /* a gap of more missing ticks than this is a pause, not a loss */
+#define CLOCK_VERIFY_TICKS 3            /* intervals after a long one that tell how many ticks it held */
 
 enum clock_mode { CLOCK_MODE_EXTERNAL, CLOCK_MODE_INTERNAL };
 
@@ -71,6 +72,11 @@ struct clock {
 	double dll_t0;                  /* frame of the last tick */
 	double dll_t1;                  /* predicted frame of the next tick */
 	double dll_e2;                  /* filtered tick period, frames (0 = unknown) */
+	/* external: a long interval and those after it, until they show how many periods of the new tempo it held */
+	int ver_len;                    /* intervals in ver_iv (0: nothing under verification) */
+	int64_t ver_miss;               /* ticks counted missing for them so far */
+	double ver_iv[1 + CLOCK_VERIFY_TICKS]; /* the long interval, then the ones after it, frames */
+	int64_t done_tick;              /* ticks below this were reported (a count taken back does not repeat them) */
 
 	/* internal: tick k is at origin + round((k - k0) * 60 * sr / (bpm * 24)) */
 	double bpm;                     /* internal tempo */

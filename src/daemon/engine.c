@@ -515,7 +515,7 @@ static void
 engine_continue(struct engine *e)
 {
 	int W = engine_bars_per_window(e);
-	double pos = engine_pos(e), rest = e->cfg.rest_seconds * e->rt->clock.sr;
+	double pos = engine_pos(e), rest = e->cfg.rest_seconds * (double)NOW(e, rate);
 	int64_t first, bar0, end;
 
 	if (e->listen == ENGINE_ANSWERING) {
@@ -602,7 +602,7 @@ engine_boundary(struct engine *e)
 {
 	int W = engine_bars_per_window(e), mode = atomic_load(&e->mode);
 	int64_t step = NOW(e, step), cur, b, grid, anchor;
-	double margin = (2.0 * (double)atomic_load(&e->cnt.decode_us_max) * 1e-6 + 0.030) * e->rt->clock.sr;
+	double margin = (2.0 * (double)atomic_load(&e->cnt.decode_us_max) * 1e-6 + 0.030) * (double)NOW(e, rate);
 
 	if (!NOW(e, running) || step < 0)
 		return e->queued_from;  /* nothing sounds: from where the transport resumes */
@@ -750,6 +750,8 @@ engine_set_cfg(struct engine *e, struct cfg *c)
 		rt_command(e->rt, RT_CMD_CHANNEL, 0, e->cfg.out_channel - 1);
 	if (old.in_channel != e->cfg.in_channel)
 		rt_command(e->rt, RT_CMD_IN_CHANNEL, 0, e->cfg.in_channel - 1);
+	if (old.threads != e->cfg.threads)
+		nn_set_threads(e->cfg.threads);
 	free(e->attr);
 	e->attr = NULL;
 	if (engine_load_attrs(e, 0, err, sizeof err) < 0) {
@@ -773,6 +775,7 @@ engine_use_model(struct engine *e, struct model *md)
 	struct model *old = e->model;
 
 	e->model = md;
+	nn_set_threads(e->cfg.threads); /* OpenBLAS's thread count is process-wide: set where the model runs */
 	if (engine_buffers(e, 1, err, sizeof err) < 0) {
 		log_warnx("new model refused: %s; keeping the old one", err);
 		e->model = old;
@@ -940,8 +943,15 @@ engine_main(void *arg)
 	struct engine *e = arg;
 	struct rt_in in;
 	struct timespec ts;
+	/* test-only fault hook: MUSICVAED_TEST_HANG_ENGINE=S hangs this thread after S seconds, so that tests can
+	 * see the service watchdog stop being fed */
+	const char *hang = getenv("MUSICVAED_TEST_HANG_ENGINE");
+	uint64_t hang_at = hang ? engine_usec() + (uint64_t)(atof(hang) * 1e6) : 0;
 
 	while (!atomic_load(&e->quit)) {
+		CNT_ADD(e, loops, 1);
+		while (hang_at && engine_usec() >= hang_at && !atomic_load(&e->quit))
+			sleep(1);
 		/* a monotonic deadline: a step of the wall clock neither stalls nor rushes the engine */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_nsec += 20 * 1000000L;
@@ -995,6 +1005,7 @@ engine_fini(struct engine *e)
 
 	if (e->thread_started) {
 		engine_request(e, &q);
+		atomic_store(&e->quit, 1);      /* also ends a thread stuck in the test hang hook */
 		pthread_join(e->thread, NULL);
 	}
 	/* requests the thread never ran (it stopped first) */

@@ -78,6 +78,7 @@ struct engine_counters {
 	_Atomic uint64_t decode_us_max;
 	_Atomic uint64_t ctl_commands;  /* control commands applied */
 	_Atomic uint64_t replaces;      /* queued bars re-decoded after a change */
+	_Atomic uint64_t loops;         /* the thread's heartbeat (the watchdog checks it moves) */
 };
 
 enum engine_listen { ENGINE_LISTENING, ENGINE_ANSWERING };

@@ -3,7 +3,10 @@
  * poll loop (signals through a self-pipe, the control socket and its clients, the engine's replies, reconnecting
  * a lost server, status) and the shutdown that silences every note. */
 #define _GNU_SOURCE             /* pipe2 */
+#include "config.h"             /* PACKAGE_VERSION */
+
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +24,7 @@
 #include "engine.h"
 #include "log.h"
 #include "model.h"
+#include "notify.h"
 #include "request.h"
 
 #define MAIN_RECONNECT_MS 1000
@@ -48,7 +53,8 @@ usage(FILE *f)
 	    "  -c FILE   configuration file (default %s/musicvaed.conf)\n"
 	    "  -t        check the configuration and the model, then exit\n"
 	    "  -v        verbose (debug) logging\n"
-	    "  -o S=V    override one setting, e.g. -o clock.bpm=96 -o mode=continue\n", SYSCONFDIR);
+	    "  -o S=V    override one setting, e.g. -o clock.bpm=96 -o mode=continue\n"
+	    "  -V        print the version (--version)\n", SYSCONFDIR);
 }
 
 static int
@@ -64,13 +70,48 @@ load_config(struct cfg *c, const char *path, int argc, char **overrides, int exp
 	return 0;
 }
 
+/* model.path as given when it names a directory (it has a '/'); a bare name is looked up in control.model_dirs,
+ * then in ../models beside the executable: the source tree's models for build/musicvaed in a checkout. */
+static void
+model_path(const struct cfg *c, char *out, size_t len)
+{
+	char exe[PATH_MAX], cand[PATH_MAX + 300];
+	ssize_t n;
+
+	snprintf(out, len, "%s", c->model);
+	if (strchr(c->model, '/') != NULL)
+		return;
+	for (int i = 0; i < c->n_model_dirs; i++) {
+		snprintf(cand, sizeof cand, "%s/%s/config.json", c->model_dirs[i], c->model);
+		if (access(cand, R_OK) == 0) {
+			snprintf(out, len, "%s/%s", c->model_dirs[i], c->model);
+			return;
+		}
+	}
+	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
+		exe[n] = '\0';
+		*strrchr(exe, '/') = '\0';
+		snprintf(cand, sizeof cand, "%s/../models/%s/config.json", exe, c->model);
+		if (access(cand, R_OK) == 0) {
+			snprintf(out, len, "%s/../models/%s", exe, c->model);
+			return;
+		}
+	}
+#ifdef TOP_SRCDIR               /* an out-of-tree build run where it was built */
+	snprintf(cand, sizeof cand, "%s/models/%s/config.json", TOP_SRCDIR, c->model);
+	if (access(cand, R_OK) == 0)
+		snprintf(out, len, "%s/models/%s", TOP_SRCDIR, c->model);
+#endif
+}
+
 static struct model *
 load_model(const struct cfg *c, char *err, size_t len)
 {
 	struct model *md = calloc(1, sizeof *md);
+	char path[PATH_MAX];
 
-	nn_set_threads(c->threads);
-	if (md == NULL || model_open(md, c->model, 1, err, len) < 0) {
+	model_path(c, path, sizeof path);
+	if (md == NULL || model_open(md, path, 1, err, len) < 0) {
 		free(md);
 		return NULL;
 	}
@@ -171,21 +212,27 @@ daemon_report(struct daemon *d)
 	struct rt_counters *c = &d->rt.cnt;
 	struct clock_stats cs;
 	const struct engine_counters *e = &d->eng.cnt;
+	char tempo[32];
 
 	clock_stats_read(&d->rt.clock, &cs);
 #define U(x) ((unsigned long long)atomic_load(&(x)))
-	log_info("status: mode %s, tempo %.4f BPM, step %lld, running %d, ticks %llu, missed ticks %llu, "
+	if (cs.bpm > 0.0)
+		snprintf(tempo, sizeof tempo, "%.4f BPM", cs.bpm);
+	else
+		snprintf(tempo, sizeof tempo, "unknown");       /* external clock: no two ticks yet */
+	log_info("status: mode %s, tempo %s, step %lld, running %d, ticks %llu, missed ticks %llu, "
 	    "late steps %llu, periods %llu, in events %llu, in notes %llu, bad status %llu, bad length %llu, "
 	    "bad data %llu, other %llu, capture overflow %llu, bars played %llu, repeated %llu, missing %llu, "
 	    "stale %llu, out events %llu, out refused %llu, forced off %llu, flushes %llu, windows %llu, "
-	    "phrases %llu, resyncs %llu, decode ms last %.2f max %.2f",
-	    cfg_mode_name(atomic_load(&d->eng.mode)), cs.bpm, (long long)atomic_load(&d->rt.now.step),
+	    "phrases %llu, resyncs %llu, decode ms last %.2f max %.2f, xruns %llu, commands %llu",
+	    cfg_mode_name(atomic_load(&d->eng.mode)), tempo, (long long)atomic_load(&d->rt.now.step),
 	    atomic_load(&d->rt.now.running), (unsigned long long)cs.ticks, (unsigned long long)cs.missed_ticks,
 	    (unsigned long long)cs.late_steps, U(c->periods), U(c->in_events), U(c->in_notes),
 	    U(c->in_bad_status), U(c->in_bad_length), U(c->in_bad_data), U(c->in_other), U(c->capture_overflow),
 	    U(c->bars_played), U(c->bars_repeated), U(c->bars_missing), U(c->bars_stale), U(c->out_events),
 	    U(c->out_refused), U(c->notes_forced_off), U(c->flushes), U(e->windows), U(e->phrases),
-	    U(e->resyncs), U(e->decode_us_last) / 1000.0, U(e->decode_us_max) / 1000.0);
+	    U(e->resyncs), U(e->decode_us_last) / 1000.0, U(e->decode_us_max) / 1000.0, U(d->be.xruns),
+	    U(e->ctl_commands));
 #undef U
 }
 
@@ -257,6 +304,8 @@ daemon_exec(void *ctx, uint64_t id, const struct proto_cmd *cmds, int n, int lis
 	return 0;
 }
 
+static void daemon_notify_status(struct daemon *d, int ready);
+
 /* Replies the engine finished, and what changed, to the control clients. */
 static void
 daemon_engine_events(struct daemon *d)
@@ -264,6 +313,8 @@ daemon_engine_events(struct daemon *d)
 	struct engine_ctl *c;
 	unsigned changed = engine_changes(&d->eng);
 
+	if (changed & (1u << PROTO_SUB_MODE | 1u << PROTO_SUB_TEMPO | 1u << PROTO_SUB_TRANSPORT))
+		daemon_notify_status(d, 0);
 	while ((c = engine_ctl_done(&d->eng)) != NULL) {
 		if (c->reply != NULL)
 			ctl_reply(&d->ctl, c->id, c->reply, c->reply_len);
@@ -273,6 +324,40 @@ daemon_engine_events(struct daemon *d)
 	}
 	if (changed)
 		ctl_changed(&d->ctl, changed);
+}
+
+/* The one-line status the service manager shows (systemctl status). */
+static void
+daemon_notify_status(struct daemon *d, int ready)
+{
+	struct clock_stats cs;
+	char st[256];
+
+	clock_stats_read(&d->rt.clock, &cs);
+	if (cs.bpm > 0.0)
+		snprintf(st, sizeof st, "mode %s, %.1f BPM, %s clock%s", cfg_mode_name(atomic_load(&d->eng.mode)),
+		    cs.bpm, cfg_clock_name(d->cfg.clock), atomic_load(&d->rt.now.running) ? ", running" : ", stopped");
+	else
+		snprintf(st, sizeof st, "mode %s, tempo unknown, %s clock", cfg_mode_name(atomic_load(&d->eng.mode)),
+		    cfg_clock_name(d->cfg.clock));
+	if (ready)
+		notify_ready(st);
+	else
+		notify_status(st);
+}
+
+/* WATCHDOG=1 only when the engine thread and (while a backend runs) the real-time thread moved on since the
+ * last time: a hung thread lets the service manager's watchdog fire. */
+static void
+daemon_watchdog(struct daemon *d, uint64_t *last_loops, uint64_t *last_periods)
+{
+	uint64_t loops = atomic_load(&d->eng.cnt.loops), periods = atomic_load(&d->rt.cnt.periods);
+	int rt_ok = !d->backend_open || atomic_load(&d->be.lost) || periods != *last_periods;
+
+	if (loops != *last_loops && rt_ok)
+		notify_watchdog();
+	*last_loops = loops;
+	*last_periods = periods;
 }
 
 static double
@@ -288,7 +373,9 @@ static void
 daemon_loop(struct daemon *d, const char *path, int argc, char **overrides, int explicit_path)
 {
 	struct pollfd p[2 + 1 + 1024];
-	double last_status = now_ms(), last_retry = now_ms() - MAIN_RECONNECT_MS;
+	double last_status = now_ms(), last_retry = now_ms() - MAIN_RECONNECT_MS, last_wd = now_ms();
+	double wd_ms = (double)notify_watchdog_usec() / 2000.0;
+	uint64_t wd_loops = 0, wd_periods = 0;
 	char err[1024];
 
 	while (!quit) {
@@ -307,7 +394,13 @@ daemon_loop(struct daemon *d, const char *path, int argc, char **overrides, int 
 		ctl_handle(&d->ctl, p + n, nctl);
 		if (reload) {
 			reload = 0;
+			notify_reloading();
 			daemon_reload(d, path, argc, overrides, explicit_path);
+			daemon_notify_status(d, 1);
+		}
+		if (wd_ms > 0 && now_ms() - last_wd >= wd_ms) {
+			daemon_watchdog(d, &wd_loops, &wd_periods);
+			last_wd = now_ms();
 		}
 		if (d->backend_open && atomic_load(&d->be.lost)) {
 			log_warnx("%s: server gone; reconnecting", d->ops->name);
@@ -315,6 +408,8 @@ daemon_loop(struct daemon *d, const char *path, int argc, char **overrides, int 
 			d->backend_open = 0;
 			last_retry = now_ms();
 		}
+		if (d->backend_open && atomic_exchange(&d->be.ports_changed, 0))
+			d->ops->connect(&d->be, &d->cfg);       /* a port appeared: connect it if a pattern matches */
 		if (!d->backend_open && now_ms() - last_retry >= MAIN_RECONNECT_MS) {
 			last_retry = now_ms();
 			if (backend_up(d, err, sizeof err) == 0)
@@ -342,7 +437,16 @@ daemon_ctl_open(struct daemon *d, char *err, size_t len)
 	char path[108];
 	struct ctl_opts o = { path, c->ctl_mode, c->ctl_group, c->ctl_max_clients, c->ctl_max_line };
 
+	int fd = notify_listen_fd();
+
 	d->ctl.fd = -1;
+	if (fd >= 0) {          /* socket activation: systemd (musicvaed.socket) made and owns the socket */
+		snprintf(path, sizeof path, "%s", c->ctl_socket[0] ? c->ctl_socket : "(socket activation)");
+		if (ctl_adopt(&d->ctl, fd, &o, daemon_exec, d, err, len) < 0)
+			return -1;
+		log_info("control socket from the service manager (fd %d)", fd);
+		return 0;
+	}
 	if (strcmp(c->ctl_socket, "none") == 0)
 		return 0;
 	if (c->ctl_socket[0])
@@ -365,6 +469,7 @@ daemon_start(struct daemon *d, char *err, size_t len)
 
 	if ((d->ops = backend_lookup(c->backend, err, len)) == NULL)
 		return -1;
+	nn_set_threads(c->threads);     /* before the engine runs; later only the engine thread changes it */
 	if ((md = load_model(c, err, len)) == NULL)
 		return -1;
 	if (daemon_ctl_open(d, err, len) < 0) {
@@ -381,6 +486,13 @@ daemon_start(struct daemon *d, char *err, size_t len)
 	}
 	if (engine_init(&d->eng, &d->rt, md, c, err, len) < 0)
 		return -1;
+	/* the model and the rings are allocated and no period has run yet: from now on every page the real-time
+	 * thread may touch stays in RAM, so no period page-faults (needs LimitMEMLOCK / the memlock rlimit; without
+	 * it we say so and go on) */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		log_warn("mlockall: memory not locked (raise the memlock limit, e.g. LimitMEMLOCK=infinity)");
+	else
+		log_debug("memory locked (mlockall)");
 	if (backend_up(d, err, len) < 0) {
 		if (c->backend != CFG_BACKEND_JACK)
 			return -1;
@@ -413,10 +525,12 @@ main(int argc, char **argv)
 	char path[1024], err[1024], *overrides[64];
 	int ch, check = 0, verbose = 0, explicit_path = 0, n_over = 0, pfd[2];
 	struct sigaction sa;
+	static const struct option longopts[] = { { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
 
 	snprintf(path, sizeof path, "%s/musicvaed.conf", SYSCONFDIR);
-	while ((ch = getopt(argc, argv, "c:tvo:h")) != -1)
+	while ((ch = getopt_long(argc, argv, "c:tvo:hV", longopts, NULL)) != -1)
 		switch (ch) {
+		case 'V': printf("musicvaed %s\n", PACKAGE_VERSION); return 0;
 		case 'c': snprintf(path, sizeof path, "%s", optarg); explicit_path = 1; break;
 		case 't': check = 1; break;
 		case 'v': verbose = 1; break;
@@ -433,6 +547,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("musicvaed", LOG_LEVEL_INFO);
+	log_detect_journal();
 	if (load_config(&d.cfg, path, n_over, overrides, explicit_path, err, sizeof err) < 0)
 		fatalx("%s", err);
 	log_init("musicvaed", verbose ? LOG_LEVEL_DEBUG : d.cfg.log_level);
@@ -463,9 +578,15 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (daemon_start(&d, err, sizeof err) < 0)
 		fatalx("%s", err);
-	log_info("running: model %s, %s backend, %s clock at %.1f BPM, mode %s", d.cfg.model, d.ops->name,
-	    d.cfg.clock == CFG_CLOCK_INTERNAL ? "internal" : "external", d.cfg.bpm, cfg_mode_name(d.cfg.mode));
+	if (d.cfg.clock == CFG_CLOCK_INTERNAL)
+		log_info("running: model %s, %s backend, internal clock at %.1f BPM, mode %s", d.cfg.model,
+		    d.ops->name, d.cfg.bpm, cfg_mode_name(d.cfg.mode));
+	else
+		log_info("running: model %s, %s backend, external clock (tempo from the MIDI clock in), mode %s",
+		    d.cfg.model, d.ops->name, cfg_mode_name(d.cfg.mode));
+	daemon_notify_status(&d, 1);   /* model loaded, ports made, control socket listening */
 	daemon_loop(&d, path, n_over, overrides, explicit_path);
+	notify_stopping();
 	log_info("stopping");
 	daemon_stop(&d);
 	daemon_status(&d, 1);

@@ -140,7 +140,6 @@ request_load_model(const struct cfg *c, const char *name, struct model **out, st
 			continue;
 		if ((*out = calloc(1, sizeof **out)) == NULL)
 			return proto_fail(e, PROTO_ACK_SYSTEM, "out of memory");
-		nn_set_threads(c->threads);
 		if (model_open(*out, path, 1, err, sizeof err) < 0) {
 			free(*out);
 			*out = NULL;

@@ -34,6 +34,7 @@ rt_init(struct rt *rt, double sample_rate, int leading, double bpm, int send_clo
 	for (int i = 0; i < RT_EPOCHS; i++)
 		rt->until[i] = INT64_MAX;
 	atomic_init(&rt->now.step, -1);
+	atomic_init(&rt->now.rate, (uint32_t)sample_rate);
 	return 0;
 }
 
@@ -53,6 +54,7 @@ rt_reset(struct rt *rt, double sample_rate)
 	rt->last_step = -1;
 	atomic_store(&rt->now.running, 0);
 	atomic_store(&rt->now.step, -1);
+	atomic_store(&rt->now.rate, (uint32_t)sample_rate);
 	atomic_fetch_add(&rt->now.resets, 1);
 }
 
@@ -63,6 +65,17 @@ rt_fini(struct rt *rt)
 	ring_fini(&rt->capture);
 	ring_fini(&rt->cmds);
 	sem_destroy(&rt->wake);
+}
+
+uint64_t
+rt_frames_widen(uint64_t *state, uint32_t now)
+{
+	uint64_t hi = *state & ~(uint64_t)0xffffffffu;
+
+	if (now < (uint32_t)*state && (uint32_t)*state - now > 0x80000000u)
+		hi += (uint64_t)1 << 32;        /* wrapped (a small step back is not a wrap) */
+	*state = hi | now;
+	return *state;
 }
 
 int

@@ -98,6 +98,8 @@ struct rt_now {
 	_Atomic uint64_t frames_per_step_x1000; /* current step length estimate, milli-frames */
 	_Atomic uint32_t resets;                /* rt_reset calls: the engine starts over */
 	_Atomic int64_t locate;                 /* the step the next step event will carry (SPP while stopped) */
+	_Atomic uint32_t rate;                  /* frames per second (rt_init, rt_reset): others read this, never
+	                                         * clock.sr, which rt_reset rewrites */
 };
 
 /* Writes one MIDI event at an absolute frame of the current period; returns 0, or -1 if refused. */
@@ -145,6 +147,9 @@ void rt_end(struct rt *rt, rt_write_fn write, void *ctx);
 /* While no backend runs the RT functions (after a lost server): forget the clock's position and the
  * sounding notes (their receiver is gone) so the next server starts from a clean state at `sample_rate`. */
 void rt_reset(struct rt *rt, double sample_rate);
+/* A 32-bit frame counter (jack_last_frame_time) widened to 64 bits across its wrap (every 2^32 frames: 24.8 h
+ * at 48 kHz): *state keeps the last value; calls must come at least once per 2^31 frames. RT-safe. */
+uint64_t rt_frames_widen(uint64_t *state, uint32_t now);
 /* Any thread but RT: queue a command (the engine is the only caller). Returns -1 when the queue is full. */
 int rt_command(struct rt *rt, int type, uint32_t epoch, double value);
 /* As rt_command with the bar or step the command takes effect at (RT_CMD_REPLACE, RT_CMD_BPM_AT). */

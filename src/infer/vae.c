@@ -280,8 +280,10 @@ vae_load(struct vae *m, const char *dir, char *err, size_t len)
 	if (ckpt_open(&m->ck, dir, err, len) < 0)
 		return -1;
 	dc = json_object_get(m->ck.config, "dataConverter");
-	if (codec_from_json(&m->codec, dc, err, len) < 0)
+	if (codec_from_json(&m->codec, dc, why, sizeof why) < 0) {
+		snprintf(err, len, "%s/config.json: %s", dir, why);
 		goto fail;
+	}
 	m->use_boolean = json_is_true(json_object_get(m->ck.config, "useBooleanDecoder"));
 	m->num_steps = m->codec.num_steps;
 	m->num_segments = m->codec.num_segments > 0 ? m->codec.num_segments : 1;

@@ -20,7 +20,8 @@ int smf_read_mem(const unsigned char *buf, size_t len, const char *name, struct 
     size_t errlen);
 /* Writes format 1 at SMF_WRITE_PPQ: a tempo track, then one track per (instrument, is_drum) in that order
  * (drums on channel 10, others on channels 1.. with program changes). Uses steps when s is quantized, else
- * seconds. Same-pitch overlaps in a track are cut at the later onset. Returns 0 or -1 with err. */
+ * seconds; times before 0 (a groove's early first hit, as magenta.js makes them too) become 0. Same-pitch
+ * overlaps in a track are cut at the later onset. Returns 0 or -1 with err. */
 int smf_write(const char *path, const struct seq *s, char *err, size_t errlen);
 /* As smf_write into a malloc'd buffer *buf of *len bytes (the caller frees it). */
 int smf_write_mem(const struct seq *s, unsigned char **buf, size_t *len, char *err, size_t errlen);

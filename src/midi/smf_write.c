@@ -91,9 +91,9 @@ smf_note_check(const struct note *n, size_t i, int quantized, char *err, size_t 
 		    i, n->pitch, n->velocity, n->program, n->instrument);
 		return -1;
 	}
-	if (quantized ? (n->start < 0 || n->end < 0) :
-	    !(isfinite(n->start_time) && isfinite(n->end_time) && n->start_time >= 0 && n->end_time >= 0)) {
-		err_set(err, errlen, "note %zu: negative or non-finite time", i);
+	/* seconds before 0 are clamped (smf_wnote_fill): a groove's early hit on the first step is one */
+	if (quantized ? (n->start < 0 || n->end < 0) : !(isfinite(n->start_time) && isfinite(n->end_time))) {
+		err_set(err, errlen, "note %zu: %s time", i, quantized ? "negative" : "non-finite");
 		return -1;
 	}
 	return 0;
@@ -115,8 +115,8 @@ smf_wnote_fill(const struct seq *s, size_t i, struct smf_wnote *w, char *err, si
 
 	if (smf_note_check(n, i, s->steps_per_quarter > 0, err, errlen) == -1)
 		return -1;
-	on = floor(smf_ticks(s, n->start, n->start_time) + 0.5);
-	off = floor(smf_ticks(s, n->end, n->end_time) + 0.5);
+	on = fmax(0.0, floor(smf_ticks(s, n->start, n->start_time) + 0.5));
+	off = fmax(0.0, floor(smf_ticks(s, n->end, n->end_time) + 0.5));
 	if (off >= SMF_MAX_TICK || on >= SMF_MAX_TICK) {
 		err_set(err, errlen, "note %zu: ends after tick %u, past what a MIDI file can say", i, SMF_MAX_TICK);
 		return -1;

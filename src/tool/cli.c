@@ -143,6 +143,16 @@ cli_opts_set(struct cli_opts *o, int opt, const char *arg)
 	return -1;
 }
 
+/* The model's steps per quarter: the groove codec names it; the others count steps of quantized input, which
+ * MIDI gives at 4. */
+static int
+cli_codec_spq(const struct cli *c)
+{
+	int spq = c->md.vae.codec.steps_per_quarter;
+
+	return spq > 0 ? spq : SMF_READ_STEPS_PER_QUARTER;
+}
+
 /* Keeps the notes the converter can use that start inside the model's window at o->bar, shifted to 0. */
 static int
 cli_window(struct cli *c, const char *path, struct seq *s)
@@ -185,20 +195,89 @@ cli_window(struct cli *c, const char *path, struct seq *s)
 	return 0;
 }
 
+/* 1 when the file's first byte after blanks (and a UTF-8 byte order mark) is '{' or '[': NoteSequence JSON. 0 for
+ * anything else, and for a file that cannot be opened (the MIDI reader then says why). */
 static int
-cli_load_midi(struct cli *c, const char *path, struct seq *s)
+cli_is_json(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	int ch = EOF;
+
+	if (f == NULL)
+		return 0;
+	while ((ch = fgetc(f)) != EOF && (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == 0xef ||
+	    ch == 0xbb || ch == 0xbf))
+		;
+	fclose(f);
+	return ch == '{' || ch == '[';
+}
+
+/* A NoteSequence as @magenta/music writes it (JSON.stringify), or an array of one (as --json prints). */
+static int
+cli_read_json(const struct cli *c, const char *path, struct seq *s)
+{
+	json_error_t je;
+	json_t *root;
+	char err[512];
+	int rc = -1;
+
+	if ((root = json_load_file(path, 0, &je)) == NULL) {
+		log_errx("%s:%d:%d: %s", path, je.line, je.column, je.text);
+		return -1;
+	}
+	if (json_is_array(root) && json_array_size(root) != 1)
+		log_errx("%s: a JSON array of %zu NoteSequences: give one NoteSequence per file", path,
+		    json_array_size(root));
+	else if (seq_from_json(s, json_is_array(root) ? json_array_get(root, 0) : root, err, sizeof err) < 0)
+		log_errx("%s: %s", path, err);
+	else if (s->steps_per_quarter == 0 && seq_quantize(s, cli_codec_spq(c)) < 0)
+		log_errx("%s: the notes' times cannot be quantized at %d steps per quarter", path, cli_codec_spq(c));
+	else
+		rc = 0;
+	json_decref(root);
+	return rc;
+}
+
+/* MIDI or NoteSequence JSON, told apart by content; logs which form was read. */
+static int
+cli_load_input(struct cli *c, const char *path, struct seq *s)
 {
 	char err[512];
+	int json = cli_is_json(path);
 
 	seq_init(s);
-	if (smf_read(path, s, err, sizeof err) < 0) {
+	if (json && cli_read_json(c, path, s) < 0)
+		return -1;
+	if (!json && smf_read(path, s, err, sizeof err) < 0) {
 		log_errx("%s", err);
 		return -1;
 	}
+	log_info("%s: %s, %zu notes", path, json ? "NoteSequence JSON" : "MIDI", s->n);
 	return cli_window(c, path, s);
 }
 
-/* Splits o->chords on spaces and builds the control rows the model needs. */
+/* Says which of --chords / --key the model needs or refuses; returns 0, or 2 (usage) after the message. */
+static int
+cli_controls_check(const struct cli *c)
+{
+	const struct ctrl_spec *sp = &c->md.vae.ctrl;
+	int bars = c->T / (4 * cli_codec_spq(c));
+
+	if (sp->chords != CTRL_CHORDS_NONE && c->o->chords == NULL)
+		log_errx("this model is conditioned on chords: give a progression with --chords \"C G Am F\" "
+		    "(spread evenly over its %d bar%s)", bars, bars == 1 ? "" : "s");
+	else if (sp->chords == CTRL_CHORDS_NONE && c->o->chords != NULL)
+		log_errx("this model takes no chords: leave out --chords");
+	else if (sp->condition_on_key && c->o->key < 0)
+		log_errx("this model is conditioned on a key: give it with --key K (0 = C .. 11 = B)");
+	else if (!sp->condition_on_key && c->o->key >= 0)
+		log_errx("this model takes no key: leave out --key");
+	else
+		return 0;
+	return 2;
+}
+
+/* Splits o->chords on spaces and builds the control rows the model needs; returns an exit status (0 = ok). */
 static int
 cli_controls(struct cli *c)
 {
@@ -211,6 +290,13 @@ cli_controls(struct cli *c)
 			log_warnx("this model takes no chords or key: --chords/--key ignored");
 		return 0;
 	}
+	if (cli_controls_check(c) != 0)
+		return 2;
+	if (m->ctrl.n_extra > 0) {
+		log_errx("this model needs the control signal '%s' at every step, which musicvae cannot give it",
+		    m->ctrl.extra_name[0]);
+		return 1;
+	}
 	snprintf(buf, sizeof buf, "%s", c->o->chords ? c->o->chords : "");
 	for (char *t = strtok_r(buf, " ,|", &save); t && n < CLI_MAX_CHORDS; t = strtok_r(NULL, " ,|", &save))
 		chords[n++] = t;
@@ -218,8 +304,9 @@ cli_controls(struct cli *c)
 	if (c->ctrl == NULL ||
 	    ctrl_build(&m->ctrl, c->T, (const char *const *)chords, n, c->o->key, NULL, c->ctrl, err,
 	    sizeof err) < 0) {
-		log_errx("controls: %s", c->ctrl ? err : "out of memory");
-		return -1;
+		log_errx("%s%s%s: %s", c->o->chords ? "--chords \"" : "controls", c->o->chords ? c->o->chords : "",
+		    c->o->chords ? "\"" : "", c->ctrl ? err : "out of memory");
+		return 1;
 	}
 	return 0;
 }
@@ -327,6 +414,13 @@ cli_print_seq(const struct cli *c, const struct seq *s, int idx, const char *lab
 		cli_print_drums(&c->md.vae.codec, s, c->T);
 }
 
+/* Steps per quarter of a decoded sequence: its own, or the codec's when it is not quantized (groove). */
+static int
+cli_steps_per_quarter(const struct cli *c, const struct seq *s)
+{
+	return s->steps_per_quarter > 0 ? s->steps_per_quarter : cli_codec_spq(c);
+}
+
 /* Adds the attribute offsets to n z, decodes them, prints them (grid or JSON) and writes them one after
  * another to o->output. z NULL means its allocation failed. */
 static int
@@ -350,6 +444,8 @@ cli_emit(struct cli *c, float *z, int n, float temperature, const char *label)
 		goto done;
 	}
 	for (int i = 0; i < n; i++) {
+		double dt;
+
 		if (model_to_seq(&c->md, out + i * rowy, &s, err, sizeof err) < 0) {
 			log_errx("result %d: %s", i + 1, err);
 			goto done;
@@ -358,9 +454,10 @@ cli_emit(struct cli *c, float *z, int n, float temperature, const char *label)
 			json_array_append_new(arr, seq_to_json(&s));
 		else
 			cli_print_seq(c, &s, i, label);
+		/* the groove codec's output is not quantized (steps_per_quarter 0): its steps are the codec's */
+		dt = (double)i * c->T * 60.0 / (s.qpm * cli_steps_per_quarter(c, &s));
 		for (size_t k = 0; k < s.n; k++) {
 			struct note nt = s.notes[k];
-			double dt = (double)i * c->T * 60.0 / (s.qpm * s.steps_per_quarter);
 			nt.start += i * c->T;
 			nt.end += i * c->T;
 			nt.start_time += dt;
@@ -371,7 +468,7 @@ cli_emit(struct cli *c, float *z, int n, float temperature, const char *label)
 		all.steps_per_quarter = s.steps_per_quarter;
 	}
 	all.total_steps = n * c->T;
-	all.total_time = all.total_steps * 60.0 / (all.qpm * all.steps_per_quarter);
+	all.total_time = all.total_steps * 60.0 / (all.qpm * cli_steps_per_quarter(c, &all));
 	if (c->o->json)
 		json_dumpf(arr, stdout, JSON_INDENT(1)), putchar('\n');
 	if (c->o->output && smf_write(c->o->output, &all, err, sizeof err) < 0) {
@@ -421,7 +518,7 @@ cli_encode_files(struct cli *c, int n, char **paths, float **zout)
 	if (s == NULL || z == NULL)
 		goto done;
 	for (; loaded < n; loaded++)
-		if (cli_load_midi(c, paths[loaded], &s[loaded]) < 0) {
+		if (cli_load_input(c, paths[loaded], &s[loaded]) < 0) {
 			seq_fini(&s[loaded]);
 			goto done;
 		}
@@ -443,11 +540,22 @@ done:
 static int
 cli_cmd_info(struct cli *c, const char *model, int argc, char **argv)
 {
+	const struct ctrl_spec *sp = &c->md.vae.ctrl;
 	char desc[512];
 
 	vae_describe(&c->md.vae, desc, sizeof desc);
 	printf("%s: %s\n", model, desc);
 	printf("  weights: %zu tensors, %zu bytes stored\n", c->md.vae.ck.n, c->md.vae.ck.stored_bytes);
+	if (c->md.vae.ctrl_depth == 0)
+		return 0;
+	fputs("  controls:", stdout);   /* what the other commands will ask for */
+	if (sp->chords != CTRL_CHORDS_NONE)
+		fputs(" chords (--chords \"C G Am F\")", stdout);
+	if (sp->condition_on_key)
+		fputs(" key (--key 0..11)", stdout);
+	if (sp->n_extra > 0)
+		printf(" signal '%s' (musicvae cannot give it)", sp->extra_name[0]);
+	putchar('\n');
 	return 0;
 }
 
@@ -457,7 +565,7 @@ cli_cmd_encode(struct cli *c, const char *model, int argc, char **argv)
 	float *z;
 
 	if (argc < 1) {
-		log_errx("encode: give one or more MIDI files");
+		log_errx("encode: give one or more MIDI or NoteSequence JSON files");
 		return 2;
 	}
 	if (cli_encode_files(c, argc, argv, &z) < 0)
@@ -561,7 +669,7 @@ cli_cmd_interpolate(struct cli *c, const char *model, int argc, char **argv)
 	float *ends, *z;
 
 	if (argc != 2 || n < 2) {
-		log_errx("interpolate: give two MIDI files and -n of at least 2");
+		log_errx("interpolate: give two MIDI or NoteSequence JSON files and -n of at least 2");
 		return 2;
 	}
 	if (cli_encode_files(c, 2, argv, &ends) < 0)
@@ -587,7 +695,7 @@ cli_cmd_similar(struct cli *c, const char *model, int argc, char **argv)
 	float *z0, *z;
 
 	if (argc != 1) {
-		log_errx("similar: give one MIDI file");
+		log_errx("similar: give one MIDI or NoteSequence JSON file");
 		return 2;
 	}
 	if (cli_encode_files(c, 1, argv, &z0) < 0)
@@ -605,13 +713,14 @@ cli_cmd_similar(struct cli *c, const char *model, int argc, char **argv)
 static const struct cli_command {
 	const char *name;
 	int (*run)(struct cli *c, const char *model, int argc, char **argv);
+	int runs_model;         /* needs the controls (--chords, --key) and --attr vectors */
 } cli_commands[] = {
-	{ "info", cli_cmd_info },
-	{ "encode", cli_cmd_encode },
-	{ "decode", cli_cmd_decode },
-	{ "sample", cli_cmd_sample },
-	{ "interpolate", cli_cmd_interpolate },
-	{ "similar", cli_cmd_similar },
+	{ "info", cli_cmd_info, 0 },
+	{ "encode", cli_cmd_encode, 1 },
+	{ "decode", cli_cmd_decode, 1 },
+	{ "sample", cli_cmd_sample, 1 },
+	{ "interpolate", cli_cmd_interpolate, 1 },
+	{ "similar", cli_cmd_similar, 1 },
 };
 
 int
@@ -660,8 +769,10 @@ cli_run(struct cli_opts *o, const char *cmd, const char *model, int argc, char *
 			log_info("seed %llu (replay with --seed)", (unsigned long long)o->seed);
 	}
 	rng_seed(&c.rng, o->seed);
-	if (cli_controls(&c) == 0 && cli_attributes(&c, model) == 0)
+	if (!run->runs_model)
 		rc = run->run(&c, model, argc, argv);
+	else if ((rc = cli_controls(&c)) == 0)
+		rc = cli_attributes(&c, model) == 0 ? run->run(&c, model, argc, argv) : 1;
 	free(c.attr_buf);
 	free(c.ctrl);
 	model_close(&c.md);

@@ -30,7 +30,7 @@ attrs_args(int argc, char **argv, struct attrs_opts *o)
 	long v;
 	int ch;
 
-	optind = 1;
+	optind = 0;             /* glibc starts over, argument order included (musicvae.c parsed its own first) */
 	while ((ch = getopt_long(argc, argv, "o:n:h", lo, NULL)) != -1) {
 		if (ch == 'o')
 			o->out = optarg;

@@ -233,7 +233,7 @@ train_args(int argc, char **argv, struct train_hp *hp, const char **data, const 
 	hp->kind = kind;
 	if (kind < 0)
 		hp->free_bits = NAN;    /* the dataset's kind decides */
-	optind = 1;
+	optind = 0;             /* glibc starts over, argument order included (musicvae.c parsed its own first) */
 	while ((ch = getopt_long(argc, argv, "o:qh", train_longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h': train_usage(stdout); return 1;

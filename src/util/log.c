@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -11,12 +13,25 @@ static const char *log_prog = "musicvae";
 static enum log_level log_max = LOG_LEVEL_INFO;
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
+static const char *const log_prio[] = { "<3>", "<4>", "<6>", "<7>" };   /* syslog: err, warning, info, debug */
+static int log_journal;
 
 void
 log_init(const char *progname, enum log_level level)
 {
 	log_prog = progname;
 	log_max = level;
+}
+
+void
+log_detect_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	log_journal = js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+	    (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
 int
@@ -37,7 +52,9 @@ log_vemit(enum log_level lv, int errnum, const char *fmt, va_list ap)
 	if (lv > log_max)
 		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	if (errnum)
+	if (log_journal)        /* the journal adds the program name and keeps the priority */
+		fprintf(stderr, "%s%s%s%s\n", log_prio[lv], msg, errnum ? ": " : "", errnum ? strerror(errnum) : "");
+	else if (errnum)
 		fprintf(stderr, "%s: %s: %s: %s\n", log_prog, log_names[lv], msg, strerror(errnum));
 	else
 		fprintf(stderr, "%s: %s: %s\n", log_prog, log_names[lv], msg);

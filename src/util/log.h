@@ -9,6 +9,9 @@ enum log_level { LOG_LEVEL_ERR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG 
 
 /* Sets the program name prefixed to every line and the most verbose level printed. */
 void log_init(const char *progname, enum log_level level);
+/* Under systemd (stderr is the journal's stream: $JOURNAL_STREAM names its device and inode), prefix every
+ * line with its syslog priority "<N>" so that the journal keeps the levels; plain stderr otherwise. */
+void log_detect_journal(void);
 /* Parses "error", "warn", "info" or "debug"; returns -1 for anything else. */
 int log_level_parse(const char *name);
 /* Warning with ": strerror(errno)" appended. */

@@ -18,6 +18,9 @@ ring_init(struct ring *r, size_t count, size_t elsize)
 	r->buf = calloc(cap, elsize);
 	if (r->buf == NULL)
 		return -1;
+	/* calloc's zero pages are mapped on first touch: write them now, so that the real-time side never
+	 * page-faults on its first use of a slot */
+	memset(r->buf, 0, cap * elsize);
 	r->elsize = elsize;
 	r->mask = cap - 1;
 	atomic_init(&r->head, 0);
