@@ -15,6 +15,7 @@
 #define PROTO_ARG_MAX 256       /* longest argument (file and slot names, attribute names) */
 #define PROTO_MAX_CHORDS 16
 #define PROTO_SLOTS 8           /* latent slots A..H */
+#define PROTO_LIST_MAX 64       /* commands in one command list */
 
 /* ACK codes (MPD's numbers where the meaning is the same). */
 enum proto_ack {

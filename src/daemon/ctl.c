@@ -243,10 +243,10 @@ ctl_list_line(struct ctl *c, struct ctl_client *k, const char *line)
 		e.code = PROTO_ACK_ARG;
 		snprintf(e.msg, sizeof e.msg, "not allowed in a command list");
 	}
-	if (!bad && k->n_list == CTL_LIST_MAX) {
+	if (!bad && k->n_list == PROTO_LIST_MAX) {
 		bad = 1;
 		e.code = PROTO_ACK_ARG;
-		snprintf(e.msg, sizeof e.msg, "a command list holds at most %d commands", CTL_LIST_MAX);
+		snprintf(e.msg, sizeof e.msg, "a command list holds at most %d commands", PROTO_LIST_MAX);
 	}
 	if (bad) {
 		if (k->list_err_index < 0) {
@@ -308,7 +308,7 @@ ctl_line(struct ctl *c, struct ctl_client *k, const char *line)
 		return;
 	case PROTO_LIST_BEGIN:
 	case PROTO_LIST_OK_BEGIN:
-		if (k->list == NULL && (k->list = malloc(sizeof *k->list * CTL_LIST_MAX)) == NULL) {
+		if (k->list == NULL && (k->list = malloc(sizeof *k->list * PROTO_LIST_MAX)) == NULL) {
 			ctl_drop(c, k, "out of memory");
 			return;
 		}

@@ -13,7 +13,6 @@
 #include "proto.h"
 
 #define CTL_OUT_MAX (256 * 1024)        /* a client that lets this much pile up unread is dropped */
-#define CTL_LIST_MAX 64                 /* commands in one command list */
 
 enum ctl_state { CTL_READY, CTL_LIST, CTL_IDLE, CTL_WAIT, CTL_CLOSING };
 
@@ -30,7 +29,7 @@ struct ctl_client {
 	size_t out_len, out_cap;
 	enum ctl_state state;
 	int list_ok;                    /* command_list_ok_begin */
-	struct proto_cmd *list;         /* [CTL_LIST_MAX] while in a list */
+	struct proto_cmd *list;         /* [PROTO_LIST_MAX] while in a list */
 	int n_list, list_err_index;     /* index of the first bad command, -1 if none */
 	struct proto_err list_err;
 	char list_err_name[32];

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "attr.h"
+#include "err.h"
 #include "engine.h"
 #include "lat.h"
 #include "log.h"
@@ -64,13 +65,12 @@ engine_build_controls(struct engine *e, int n_chords, const char (*chords)[16], 
 		width += m->ctrl.extra_depth[k];
 	*out = calloc((size_t)m->num_steps * m->ctrl_depth, sizeof(float));
 	extra = calloc((size_t)m->num_steps * (width + 1), sizeof(float));
-	rc = *out && extra ? ctrl_build(&m->ctrl, m->num_steps, !m->ctrl.chords ? NULL : n_chords > 0 ? names : &nc,
-	    !m->ctrl.chords ? 0 : n_chords > 0 ? n_chords : 1, m->ctrl.condition_on_key ? (key >= 0 ? key : 0) : -1,
-	    width ? extra : NULL, *out, err, len) : -1;
-	if (rc < 0 && *out != NULL && extra != NULL)
-		;               /* err says what ctrl_build refused */
-	else if (rc < 0)
-		snprintf(err, len, "out of memory");
+	if (*out == NULL || extra == NULL)
+		rc = err_fail(err, len, "out of memory");
+	else
+		rc = ctrl_build(&m->ctrl, m->num_steps, !m->ctrl.chords ? NULL : n_chords > 0 ? names : &nc,
+		    !m->ctrl.chords ? 0 : n_chords > 0 ? n_chords : 1, m->ctrl.condition_on_key ? (key >= 0 ? key : 0) :
+		    -1, width ? extra : NULL, *out, err, len);
 	free(extra);
 	if (rc < 0) {
 		free(*out);
@@ -871,7 +871,7 @@ engine_ctl_free(struct engine_ctl *c)
 		model_close(c->model);
 		free(c->model);
 	}
-	free(c->reply);
+	free(c->reply.p);
 	free(c);
 }
 

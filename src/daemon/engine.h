@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "capture.h"
 #include "cfg.h"
 #include "model.h"
@@ -20,7 +21,6 @@
 #define ENGINE_MAX_ATTRS 32     /* attribute vectors of one model */
 #define ENGINE_HISTORY 8        /* bars of notes in and out kept for `bars` */
 #define ENGINE_HISTORY_NOTES 128
-#define ENGINE_LIST_MAX 64      /* commands in one control request (ctl.h's CTL_LIST_MAX) */
 #define ENGINE_MAX_ANSWER 64    /* windows of one answer */
 
 enum engine_req_type {
@@ -37,15 +37,14 @@ enum engine_req_type {
 struct engine_ctl {
 	uint64_t id;                    /* control connection */
 	int n, list_ok;
-	struct proto_cmd cmd[ENGINE_LIST_MAX];
-	struct seq *seq[ENGINE_LIST_MAX];       /* load: the file's notes (owned) */
-	float *z[ENGINE_LIST_MAX];              /* slot load: the vector read (owned); nz: its length */
-	int nz[ENGINE_LIST_MAX];
-	char *path[ENGINE_LIST_MAX];            /* slot save: where to write (owned) */
+	struct proto_cmd cmd[PROTO_LIST_MAX];
+	struct seq *seq[PROTO_LIST_MAX];       /* load: the file's notes (owned) */
+	float *z[PROTO_LIST_MAX];              /* slot load: the vector read (owned); nz: its length */
+	int nz[PROTO_LIST_MAX];
+	char *path[PROTO_LIST_MAX];            /* slot save: where to write (owned) */
 	struct model *model;                    /* model: loaded by the main thread (owned until applied) */
 	int64_t applied_bar;                    /* the first bar the change is heard in (-1: not a change) */
-	char *reply;                            /* text sent to the client, ends in OK or an ACK line */
-	size_t reply_len, reply_cap;
+	struct buf reply;                       /* text sent to the client, ends in OK or an ACK line */
 	struct engine_ctl *next;
 };
 

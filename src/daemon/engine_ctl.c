@@ -36,22 +36,8 @@ ctl_out(struct engine_ctl *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof buf)
-		n = sizeof buf - 1;
-	if (c->reply_len + (size_t)n + 1 > c->reply_cap) {
-		size_t cap = c->reply_cap ? c->reply_cap * 2 : 4096;
-		char *p;
-		while (cap < c->reply_len + (size_t)n + 1)
-			cap *= 2;
-		if ((p = realloc(c->reply, cap)) == NULL)
-			return;         /* the reply loses lines; its OK/ACK still fits the fixed fallback */
-		c->reply = p;
-		c->reply_cap = cap;
-	}
-	memcpy(c->reply + c->reply_len, buf, (size_t)n + 1);
-	c->reply_len += (size_t)n;
+	if (n > 0)              /* out of memory sets reply.oom: the main thread sends an ACK instead */
+		buf_put(&c->reply, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 static int
@@ -175,7 +161,8 @@ ctl_encode(struct engine *e, struct seq *s, float *z, struct proto_err *pe)
 
 /* A window of the model's length starting at `bar` of a file's notes, re-timed to start at 0. */
 static int
-ctl_file_window(struct engine *e, const struct seq *s, long bar, struct seq *out, struct proto_err *pe)
+ctl_file_window(struct engine *e, const struct seq *s, const char *name, long bar, struct seq *out,
+    struct proto_err *pe)
 {
 	int spq = s->steps_per_quarter > 0 ? s->steps_per_quarter : 4;
 	int64_t off = (int64_t)bar * 4 * spq, T = e->model->vae.num_steps;
@@ -194,7 +181,7 @@ ctl_file_window(struct engine *e, const struct seq *s, long bar, struct seq *out
 			return proto_fail(pe, PROTO_ACK_SYSTEM, "out of memory");
 	}
 	if (out->n == 0)
-		return proto_fail(pe, PROTO_ACK_NO_EXIST, "no notes in bars %ld..%ld of the file", bar,
+		return proto_fail(pe, PROTO_ACK_NO_EXIST, "%.64s: no notes in bars %ld..%ld", name, bar,
 		    bar + (long)(T / RT_STEPS_PER_BAR) - 1);
 	return 0;
 }
@@ -271,7 +258,7 @@ ctl_check(struct engine *e, struct engine_ctl *c, int i, struct ctl_pending *p, 
 		}
 		seq_init(&s);
 		rc = cmd->op == PROTO_CAPTURE ? (ctl_captured(e, &s) < 0 ? proto_fail(pe, PROTO_ACK_STATE,
-		    "nothing played yet to capture") : 0) : ctl_file_window(e, c->seq[i], cmd->bar, &s, pe);
+		    "nothing played yet to capture") : 0) : ctl_file_window(e, c->seq[i], cmd->arg, cmd->bar, &s, pe);
 		if (rc == 0)
 			rc = ctl_encode(e, &s, p->z, pe);
 		seq_fini(&s);
@@ -417,7 +404,7 @@ ctl_pending_free(struct ctl_pending *p, int n)
 void
 engine_ctl_run(struct engine *e, struct engine_ctl *c)
 {
-	struct ctl_pending p[ENGINE_LIST_MAX];
+	struct ctl_pending p[PROTO_LIST_MAX];
 	struct proto_err pe;
 	int redecode = 0, mode = -1, changes = 0;
 	int64_t from;
@@ -428,7 +415,7 @@ engine_ctl_run(struct engine *e, struct engine_ctl *c)
 		if (ctl_check(e, c, i, &p[i], &pe) < 0) {
 			char line[512];
 			proto_ack_format(line, sizeof line, pe.code, i, c->cmd[i].name, pe.msg);
-			c->reply_len = 0;
+			c->reply.n = 0;
 			ctl_out(c, "%s", line);
 			ctl_pending_free(p, c->n);
 			return;

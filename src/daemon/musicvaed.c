@@ -316,8 +316,8 @@ daemon_engine_events(struct daemon *d)
 	if (changed & (1u << PROTO_SUB_MODE | 1u << PROTO_SUB_TEMPO | 1u << PROTO_SUB_TRANSPORT))
 		daemon_notify_status(d, 0);
 	while ((c = engine_ctl_done(&d->eng)) != NULL) {
-		if (c->reply != NULL)
-			ctl_reply(&d->ctl, c->id, c->reply, c->reply_len);
+		if (!c->reply.oom)
+			ctl_reply(&d->ctl, c->id, (const char *)c->reply.p, c->reply.n);
 		else
 			ctl_reply(&d->ctl, c->id, "ACK [52@0] {} out of memory\n", 28);
 		engine_ctl_free(c);

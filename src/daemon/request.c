@@ -27,8 +27,8 @@ request_inside(const char *p, const char *base)
 }
 
 int
-request_resolve(const char *dir, const char *name, const char *suffix, int for_write, char *out, size_t len,
-    struct proto_err *e)
+request_resolve(const char *dir, const char *setting, const char *name, const char *suffix, int for_write,
+    char *out, size_t len, struct proto_err *e)
 {
 	char base[PATH_MAX], cand[PATH_MAX + 512], real[PATH_MAX];
 	size_t nl = strlen(name), sl = strlen(suffix);
@@ -36,7 +36,7 @@ request_resolve(const char *dir, const char *name, const char *suffix, int for_w
 	char *slash;
 
 	if (dir[0] == '\0')
-		return proto_fail(e, PROTO_ACK_PERMISSION, "no directory is configured for this command");
+		return proto_fail(e, PROTO_ACK_PERMISSION, "no directory is configured for this command (set %s)", setting);
 	if (realpath(dir, base) == NULL)
 		return proto_fail(e, PROTO_ACK_NO_EXIST, "%.200s: %s", dir, strerror(errno));
 	if (name[0] == '/' || strstr(name, "..") != NULL)
@@ -111,7 +111,7 @@ request_load_midi(const struct cfg *c, const struct proto_cmd *cmd, struct seq *
 {
 	char path[PATH_MAX], err[512];
 
-	if (request_resolve(c->midi_dir, cmd->arg, "", 0, path, sizeof path, e) < 0)
+	if (request_resolve(c->midi_dir, "control.midi_dir", cmd->arg, "", 0, path, sizeof path, e) < 0)
 		return -1;
 	if ((*out = calloc(1, sizeof **out)) == NULL)
 		return proto_fail(e, PROTO_ACK_SYSTEM, "out of memory");
@@ -130,7 +130,7 @@ request_load_model(const struct cfg *c, const char *name, struct model **out, st
 	char path[PATH_MAX], cfgpath[PATH_MAX + 16], err[1024];
 
 	for (int i = 0; i < c->n_model_dirs; i++) {
-		if (request_resolve(c->model_dirs[i], name, "", 0, path, sizeof path, e) < 0) {
+		if (request_resolve(c->model_dirs[i], "control.model_dirs", name, "", 0, path, sizeof path, e) < 0) {
 			if (e->code == PROTO_ACK_PERMISSION)
 				return -1;
 			continue;
@@ -162,11 +162,11 @@ request_one(const struct cfg *c, struct engine_ctl *r, int i, struct proto_err *
 	case PROTO_LOAD:
 		return request_load_midi(c, cmd, &r->seq[i], e);
 	case PROTO_SLOT_LOAD:
-		if (request_resolve(c->slot_dir, cmd->arg, ".json", 0, path, sizeof path, e) < 0)
+		if (request_resolve(c->slot_dir, "control.slot_dir", cmd->arg, ".json", 0, path, sizeof path, e) < 0)
 			return -1;
 		return request_read_z(path, &r->z[i], &r->nz[i], e);
 	case PROTO_SLOT_SAVE:
-		if (request_resolve(c->slot_dir, cmd->arg, ".json", 1, path, sizeof path, e) < 0)
+		if (request_resolve(c->slot_dir, "control.slot_dir", cmd->arg, ".json", 1, path, sizeof path, e) < 0)
 			return -1;
 		if ((r->path[i] = strdup(path)) == NULL)
 			return proto_fail(e, PROTO_ACK_SYSTEM, "out of memory");
@@ -185,7 +185,7 @@ request_build(const struct cfg *c, uint64_t id, const struct proto_cmd *cmds, in
 	struct engine_ctl *r = calloc(1, sizeof *r);
 
 	*index = 0;
-	if (r == NULL || n > ENGINE_LIST_MAX) {
+	if (r == NULL || n > PROTO_LIST_MAX) {
 		free(r);
 		proto_fail(e, PROTO_ACK_SYSTEM, r ? "too many commands" : "out of memory");
 		return NULL;

@@ -13,10 +13,10 @@
 #include "proto.h"
 
 /* dir/name (+ suffix unless name ends in it) into out[len] after resolving symlinks; the result must lie inside
- * dir. for_write: the file may not exist yet (its directory must, inside dir) and must not be a symlink.
+ * dir (the configuration's `setting`, named when it is empty). for_write: the file may not exist yet (its directory must, inside dir) and must not be a symlink.
  * Returns 0, or -1 with e (PROTO_ACK_PERMISSION for a path outside, PROTO_ACK_NO_EXIST for a missing file). */
-int request_resolve(const char *dir, const char *name, const char *suffix, int for_write, char *out, size_t len,
-    struct proto_err *e);
+int request_resolve(const char *dir, const char *setting, const char *name, const char *suffix, int for_write,
+    char *out, size_t len, struct proto_err *e);
 /* Reads a z vector file ({"z": [[Z numbers]]}, [[...]] or [...], as `musicvae encode` prints): *z malloc'd, *n its
  * size. Returns 0 or -1 with e. */
 int request_read_z(const char *path, float **z, int *n, struct proto_err *e);
