@@ -11,7 +11,7 @@ mv="$build/musicvae"
 work=$(mktemp -d "${TMPDIR:-/tmp}/test_train.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 . "$src/tests/taplib.sh"
-echo "1..17"
+echo "1..19"
 tiny="--steps 30 --z 8 --enc-units 16 --dec-units 16 --dec-layers 2 --batch 16 --log-every 10 --eval-every 30 --valid-max 32"
 t "dataset --info reads a synthetic melody set" sh -c "'$build/tests/test_train' --make-dataset melody '$work/mel.ds' &&
 	'$mv' dataset --info '$work/mel.ds' | grep -q 'melody, 32 steps'"
@@ -28,6 +28,11 @@ t "the model directory has checkpoint, state, CSV log and PNG plot" sh -c "cd '$
 t "info describes the trained checkpoint" sh -c "'$mv' info '$work/mel' | grep -q 'MelodyConverter, 32 steps, z 8'"
 t "resume with more steps continues the CSV log" sh -c "'$mv' train --data '$work/mel.ds' -o '$work/mel' --steps 40 --resume -q &&
 	test \$(wc -l < '$work/mel/train_log.csv') -eq 5"
+t "resume on another dataset is refused and names --warm-start" sh -c "'$mv' dataset --kind melody --valid-percent 67 -q -o '$work/mel2.ds' '$src/examples/phrase-a.mid' '$src/examples/phrase-b.mid' >/dev/null &&
+	! '$mv' train --data '$work/mel2.ds' -o '$work/mel' --steps 50 --resume -q 2>'$work/e' && grep -q -- '--warm-start' '$work/e'"
+t "--warm-start continues on another dataset from the saved step" sh -c "cp -r '$work/mel' '$work/melw' &&
+	'$mv' train --data '$work/mel2.ds' -o '$work/melw' --steps 50 --warm-start -q && test \$(wc -l < '$work/melw/train_log.csv') -eq 6 &&
+	'$mv' train --data '$work/mel2.ds' -o '$work/melw' --evaluate | grep -q '^step 50:'"
 t "attributes writes MODEL/attributes.json" "$mv" attributes "$work/mel" "$work/mel.ds"
 t "sample with an attribute vector" "$mv" sample "$work/mel" -n 2 --seed 3 --attr note_density=1.5
 t "drum attributes" sh -c "'$mv' attributes '$work/drums' '$work/drums.ds' -o '$work/da.json' &&

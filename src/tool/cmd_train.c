@@ -37,8 +37,10 @@ train_usage(FILE *f)
 	    "  --seed S                (1) same seed, data and threads = the same weights bit for bit\n"
 	    "  --threads N             OpenBLAS threads (1)\n"
 	    "  --resume                continue from MODEL_DIR/" TRAIN_STATE_FILE " (its hyper-parameters)\n"
-	    "  --evaluate              only print the saved state's validation metrics on the dataset it was\n"
-	    "                          trained on (all its validation windows unless --valid-max N)\n"
+	    "  --warm-start            as --resume on another dataset of the same kind (fine-tuning: the step,\n"
+	    "                          optimizer and schedules carry on; --steps counts from the first run)\n"
+	    "  --evaluate              only print the saved state's validation metrics on the dataset given\n"
+	    "                          (any of the model's kind; all its validation windows unless --valid-max N)\n"
 	    "  -q, --quiet             no progress output\n", f);
 }
 
@@ -79,7 +81,7 @@ static const struct option train_longopts[] = {
 	{ "sampling", 1, NULL, 'S' }, { "sampling-rate", 1, NULL, 'r' }, { "dropout-keep", 1, NULL, 'K' },
 	{ "patience", 1, NULL, 'P' }, { "eval-every", 1, NULL, 'e' }, { "log-every", 1, NULL, 'g' },
 	{ "save-every", 1, NULL, 'v' }, { "valid-max", 1, NULL, 'V' }, { "seed", 1, NULL, 's' },
-	{ "threads", 1, NULL, 't' }, { "resume", 0, NULL, 'X' }, { "quiet", 0, NULL, 'q' },
+	{ "threads", 1, NULL, 't' }, { "resume", 0, NULL, 'X' }, { "warm-start", 0, NULL, 'W' }, { "quiet", 0, NULL, 'q' },
 	{ "evaluate", 0, NULL, 'Q' },
 	{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };
@@ -241,6 +243,7 @@ train_args(int argc, char **argv, struct train_hp *hp, const char **data, const 
 		case 'd': *data = optarg; break;
 		case 'o': *dir = optarg; break;
 		case 'X': *resume |= 1; break;
+		case 'W': *resume |= 1 | 4; break;
 		case 'Q': *resume |= 2; break;
 		case 'V':
 			valid_max_given = 1;
@@ -259,7 +262,7 @@ train_args(int argc, char **argv, struct train_hp *hp, const char **data, const 
 		fprintf(stderr, "musicvae train: give --data FILE.ds and -o MODEL_DIR\n");
 		return -1;
 	}
-	if (*resume == 3) {
+	if ((*resume & 3) == 3) {
 		fprintf(stderr, "musicvae train: --evaluate and --resume exclude each other (--evaluate trains "
 		    "nothing)\n");
 		return -1;

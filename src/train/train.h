@@ -15,6 +15,9 @@
 #define TRAIN_MAX_LAYERS 4
 #define TRAIN_MAX_PARAMS (10 + 2 * TRAIN_MAX_LAYERS)
 #define TRAIN_STATE_FILE "train_state.bin"
+#define TRAIN_RESUME 1          /* train_run's resume: continue from dir's state on the dataset it was saved for */
+#define TRAIN_WARM 4            /* with TRAIN_RESUME: on any dataset of the model's kind (fine-tuning) */
+#define TRAIN_ANY_DATA UINT64_MAX
 #define TRAIN_LOG_FILE "train_log.csv"
 #define TRAIN_PLOT_FILE "train_log.png"
 
@@ -102,11 +105,12 @@ int train_model_write(const struct train_model *m, const char *dir, char *err, s
 /* Encoder input x [T, D_in] of one window's tokens, exactly codec_encode's tensor (drums: Python Magenta's
  * roll, drums_js_shift = 0). */
 void train_window_input(int kind, const uint16_t *tok, int T, float *x);
-/* Trains on d (split 0 trains, split 1 validates) into dir; resume continues from dir's state file. hooks
+/* Trains on d (split 0 trains, split 1 validates) into dir; resume (TRAIN_RESUME, | TRAIN_WARM) continues from
+ * dir's state file: step, weights, optimizer and schedules carry on. hooks
  * (may be NULL) hear of progress and may ask to stop. Returns 0 or -1 with err. */
 int train_run(const struct train_hp *hp, const struct dataset *d, const char *dir, int resume,
     const struct train_hooks *hooks, char *err, size_t errlen);
-/* The validation metrics ev of dir's saved state on d's validation windows (the dataset it was trained on; all
+/* The validation metrics ev of dir's saved state on d's validation windows (any dataset of its kind; all
  * of them unless hp->valid_max), and the state's step; hp->threads OpenBLAS threads. Writes nothing. */
 int train_evaluate_saved(const struct train_hp *hp, const struct dataset *d, const char *dir, long *step,
     struct train_eval *ev, char *err, size_t errlen);

@@ -180,9 +180,9 @@ train_state_read(struct train *tr, const char *dir, uint64_t count, char *err, s
 		snprintf(err, errlen, "%s: checksum mismatch (file damaged)", path);
 		goto out;
 	}
-	if (have != count) {
-		snprintf(err, errlen, "%s: saved for a dataset of %llu windows, this one has %llu", path,
-		    (unsigned long long)have, (unsigned long long)count);
+	if (count != TRAIN_ANY_DATA && have != count) {
+		snprintf(err, errlen, "%s: saved for a dataset of %llu windows, this one has %llu (--warm-start "
+		    "continues on another dataset)", path, (unsigned long long)have, (unsigned long long)count);
 		goto out;
 	}
 	rc = 0;
@@ -331,7 +331,7 @@ train_setup(struct train *tr, const struct train_hp *hp, const struct dataset *d
 {
 	tr->hp = *hp;
 	if (resume) {
-		if (train_state_read(tr, dir, d->count, err, errlen) < 0)
+		if (train_state_read(tr, dir, resume & TRAIN_WARM ? TRAIN_ANY_DATA : d->count, err, errlen) < 0)
 			return -1;
 		tr->hp.steps = hp->steps;
 		tr->hp.threads = hp->threads;
@@ -424,7 +424,7 @@ train_evaluate_saved(const struct train_hp *hp, const struct dataset *d, const c
 
 	memset(&tr, 0, sizeof tr);
 	err[0] = '\0';
-	if (train_state_read(&tr, dir, d->count, err, errlen) < 0)
+	if (train_state_read(&tr, dir, TRAIN_ANY_DATA, err, errlen) < 0)     /* any dataset of its kind */
 		goto out;
 	tr.hp.valid_max = hp->valid_max;
 	if (train_kind_check(&tr, d, err, errlen) < 0)
