@@ -11,11 +11,16 @@ mv="$build/musicvae"
 work=$(mktemp -d "${TMPDIR:-/tmp}/test_cli.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 . "$src/tests/taplib.sh"
-echo "1..41"
+echo "1..44"
 "$build/tests/mkmodel" mel "$work/mel" 3 && "$build/tests/mkmodel" drums "$work/drums" 4 &&
 	"$build/tests/mkmodel" melhier "$work/hier" 5 || { echo "Bail out! mkmodel failed"; exit 1; }
 
 t "info describes the model" sh -c "'$mv' info '$work/mel' | grep -q 'MelodyConverter, 32 steps, z 24'"
+t "info says what the daemon needs: model.path, window, output, continue input" sh -c "'$mv' info '$work/drums' > '$work/info' &&
+	grep -q 'daemon: model.path = \"$work/drums\"; windows of 32 steps (2 bars); plays drum notes' '$work/info' &&
+	grep -q 'continue mode: encodes the drum hits' '$work/info'"
+t "info on a model without attributes.json says how to make them" sh -c "'$mv' info '$work/mel' | grep -q 'attributes: none (.*musicvae attributes $work/mel DATA.ds'"
+t "info lists the attribute vectors of a model that has them" sh -c "'$mv' info '$src/models/mel_2bar' | grep -q 'attributes: 5 vectors in attributes.json (note_density, c_diatonic'"
 t "encode prints one z of 24 numbers" sh -c "'$mv' encode '$work/mel' '$src/examples/phrase-a.mid' > '$work/a.json' &&
 	node -e 'const j=require(process.argv[1]); process.exit(j.z.length===1&&j.z[0].length===24?0:1)' '$work/a.json'"
 t "encode two files gives two z" sh -c "'$mv' encode '$work/mel' '$src/examples/phrase-a.mid' '$src/examples/phrase-b.mid' > '$work/ab.json' &&
@@ -56,7 +61,7 @@ if [ -d "$ref/node_modules/@magenta/music" ]; then
 	node "$ref/gen_ckpt.js" --arch mel_chords_mm --dtype float32 --seed 1 --out "$work/chords" >/dev/null 2>&1 &&
 		node "$ref/gen_ckpt.js" --arch groove --dtype float32 --seed 1 --out "$work/groove" >/dev/null 2>&1 ||
 		{ echo "Bail out! gen_ckpt.js failed"; exit 1; }
-	t "info on a chord model needs no --chords and says it takes them" sh -c "'$mv' info '$work/chords' | grep -q 'controls: chords (--chords \"C G Am F\")'"
+	t "info on a chord model needs no --chords and says it takes them" sh -c "'$mv' info '$work/chords' | grep -q 'controls: chords (--chords \"C G Am F\"; daemon: musicvaectl chords C G Am F)'"
 	fails "a chord model without --chords names the flag" 2 'give a progression with --chords "C G Am F"' "$mv" sample "$work/chords" --seed 1
 	fails "a bad chord names --chords and the symbol" 1 '--chords "C Xq": .*Xq' "$mv" sample "$work/chords" --seed 1 --chords "C Xq"
 	t "a chord model samples with --chords" "$mv" sample "$work/chords" --seed 1 --chords "C G Am F"

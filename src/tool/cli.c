@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -23,6 +24,7 @@
 
 #define CLI_BATCH 8
 #define CLI_MAX_RESULTS 4096
+#define CLI_INFO_ATTRS 64       /* attribute vectors info lists */
 #define CLI_MAX_CHORDS 64
 #define CLI_COMMANDS "info, encode, decode, sample, interpolate, similar; train, attributes, dataset"
 
@@ -537,6 +539,39 @@ done:
 	return rc;
 }
 
+/* What the daemon will do with the model: the lines a converted checkpoint's owner needs before playing it. */
+static void
+cli_info_daemon(struct cli *c, const char *model)
+{
+	const struct codec *cd = &c->md.vae.codec;
+	char path[4200], names[CLI_INFO_ATTRS][ATTR_NAME_MAX], err[512];
+	float *v = calloc((size_t)CLI_INFO_ATTRS * c->Z, sizeof(float));
+	int n = 0;
+
+	printf("  daemon: model.path = \"%s\"; windows of %d steps (%d bars); plays %s\n", model, cd->num_steps,
+	    cd->num_steps / 16, codec_is_drums(cd) ? "drum notes (out_channel 10 for GM drums)" :
+	    codec_is_melody(cd) ? "a monophonic line" : "several instruments (channels per part)");
+	printf("  continue mode: encodes the %s played on in_channel\n", codec_is_drums(cd) ?
+	    "drum hits (GM drum notes)" : codec_is_melody(cd) ? "top line of the notes" : "notes (as one "
+	    "non-drum instrument; the converter's other parts stay empty)");
+	if (cd->type == CODEC_GROOVE)
+		printf("  groove: velocities are played; micro-timing offsets are quantized to the step\n");
+	snprintf(path, sizeof path, "%s/attributes.json", model);
+	if (v != NULL && access(path, R_OK) == 0 && attr_load_all(path, c->Z, CLI_INFO_ATTRS, names, v, &n, err,
+	    sizeof err) == 0) {
+		printf("  attributes: %d vectors in attributes.json (", n);
+		for (int i = 0; i < n; i++)
+			printf("%s%s", i ? ", " : "", names[i]);
+		printf(")\n");
+	} else if (v != NULL && access(path, R_OK) == 0) {
+		printf("  attributes: attributes.json unreadable: %s\n", err);
+	} else {
+		printf("  attributes: none (the daemon's `attr` commands need them: musicvae attributes %s DATA.ds, "
+		    "for melody and drum models)\n", model);
+	}
+	free(v);
+}
+
 static int
 cli_cmd_info(struct cli *c, const char *model, int argc, char **argv)
 {
@@ -546,16 +581,17 @@ cli_cmd_info(struct cli *c, const char *model, int argc, char **argv)
 	vae_describe(&c->md.vae, desc, sizeof desc);
 	printf("%s: %s\n", model, desc);
 	printf("  weights: %zu tensors, %zu bytes stored\n", c->md.vae.ck.n, c->md.vae.ck.stored_bytes);
-	if (c->md.vae.ctrl_depth == 0)
-		return 0;
-	fputs("  controls:", stdout);   /* what the other commands will ask for */
-	if (sp->chords != CTRL_CHORDS_NONE)
-		fputs(" chords (--chords \"C G Am F\")", stdout);
-	if (sp->condition_on_key)
-		fputs(" key (--key 0..11)", stdout);
-	if (sp->n_extra > 0)
-		printf(" signal '%s' (musicvae cannot give it)", sp->extra_name[0]);
-	putchar('\n');
+	if (c->md.vae.ctrl_depth > 0) {
+		fputs("  controls:", stdout);   /* what the other commands will ask for */
+		if (sp->chords != CTRL_CHORDS_NONE)
+			fputs(" chords (--chords \"C G Am F\"; daemon: musicvaectl chords C G Am F)", stdout);
+		if (sp->condition_on_key)
+			fputs(" key (--key 0..11; daemon: musicvaectl key N)", stdout);
+		if (sp->n_extra > 0)
+			printf(" signal '%s' (musicvae cannot give it; the daemon plays it as zeros)", sp->extra_name[0]);
+		putchar('\n');
+	}
+	cli_info_daemon(c, model);
 	return 0;
 }
 
