@@ -477,6 +477,210 @@ test_split(void)
 	is_int(dataset_split_of("x.mid", 1000), DATASET_VALID, "1000 per mille: all validation");
 }
 
+/* ---- honest validation: kinds, the Hamming filter, the cap ------------------------------------ */
+
+/* A 2-bar melody of 8 quarter notes (pitches p[8]) plus shift semitones, as a one-window file. */
+static char *
+write_line(const char *name, const int *p, int shift)
+{
+	struct seq s;
+	char *path;
+
+	fresh(&s);
+	for (int i = 0; i < 8; i++)
+		add(&s, p[i] + shift, 4 * i, 4 * i + 3, 0);
+	path = strdup(write_mid(name, &s));
+	seq_fini(&s);
+	return path;
+}
+
+static void
+test_valid_kinds(void)
+{
+	struct dataset_opts o;
+	struct dataset d;
+	char *files[40], name[64], err[256];
+	const char *kinds[40];
+	int p[8], same = 1, mma_valid = 0;
+
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof name, "song%d.mid", i);
+		for (int k = 0; k < 8; k++)     /* all different, far from each other */
+			p[k] = 40 + (i * 13 + k * 5 + (k * i) % 7) % 50;
+		files[i] = write_line(name, p, 0);
+		kinds[i] = i % 2 ? "mma-groove" : i % 4 ? "midi" : NULL;
+	}
+	dataset_opts_init(&o, DATASET_MELODY);
+	o.valid_permille = 500;
+	o.kinds = kinds;
+	o.valid_kinds = "midi,other";
+	o.transpose_lo = o.transpose_hi = 0;
+	if (dataset_build(&o, files, 40, &d, err, sizeof err) == -1)
+		diag("dataset_build: %s", err);
+	for (int i = 0; i < 40; i++) {
+		int want = kinds[i] != NULL && strcmp(kinds[i], "midi") == 0 ? dataset_split_of(files[i], 500) :
+		    DATASET_TRAIN;
+		same &= d.sources[i].split == want;
+		mma_valid += i % 2 && d.sources[i].split == DATASET_VALID;
+	}
+	ok(same && mma_valid == 0, "--valid-kinds midi: midi files split exactly by dataset_split_of, the others "
+	    "(and unknown kinds) train");
+	ok(dataset_kind_in("midi", "x,midi") && !dataset_kind_in("mid", "midi") && !dataset_kind_in("", "midi") &&
+	    dataset_kind_in("", NULL), "kind lists: whole names only; NULL = every kind");
+	dataset_free(&d);
+	for (int i = 0; i < 40; i++)
+		free(files[i]);
+}
+
+/* Train melody m (transposed -6..5 in the build) and validation copies at several distances. */
+static void
+test_near_duplicates(void)
+{
+	const int m[8] = { 60, 64, 67, 72, 71, 67, 64, 62 };
+	int v1[8], v3[8];
+	struct dataset_opts o;
+	struct dataset d;
+	char *files[4], err[256];
+	const char *kinds[4] = { "mma-groove", "midi", "midi", "midi" };
+	long left = 0;
+
+	memcpy(v1, m, sizeof v1);
+	v1[3] = 70;             /* m + 2 semitones with one note changed: 1 step from a transposed train window */
+	memcpy(v3, m, sizeof v3);
+	v3[1] = 65, v3[4] = 70, v3[6] = 63;     /* 3 steps from m */
+	files[0] = write_line("train.mid", m, 0);
+	files[1] = write_line("exact.mid", m, 0);
+	files[2] = write_line("trans.mid", v1, 2);
+	files[3] = write_line("three.mid", v3, 0);
+	dataset_opts_init(&o, DATASET_MELODY);
+	o.kinds = kinds;
+	o.valid_kinds = "midi";
+	o.valid_permille = 1000;
+	for (int D = 2; D <= 3; D++) {
+		o.valid_distance = D;
+		if (dataset_build(&o, files, 4, &d, err, sizeof err) == -1)
+			diag("dataset_build: %s", err);
+		left = 0;
+		for (size_t w = 0; w < d.count; w++)
+			left += d.split[w] == DATASET_VALID;
+		if (D == 2)
+			ok(d.stats.valid_exact == 1 && d.stats.valid_near == 1 && left == 1 && d.sources[3].near == 0 &&
+			    d.sources[2].near == 1, "distance 2: the exact copy and the transposed near copy dropped, "
+			    "the window 3 steps away kept (%ld exact, %ld near, %ld left)", d.stats.valid_exact,
+			    d.stats.valid_near, left);
+		else
+			ok(d.stats.valid_exact == 1 && d.stats.valid_near == 2 && left == 0, "distance 3: that one too");
+		dataset_free(&d);
+	}
+	for (int i = 0; i < 4; i++)
+		free(files[i]);
+}
+
+/* A synthetic dataset of n windows over a small alphabet (so that near copies abound). */
+static void
+random_set(struct dataset *d, size_t n, int n_valid, unsigned *seed)
+{
+	struct dataset_opts o;
+
+	dataset_opts_init(&o, DATASET_MELODY);
+	dataset_init(d, &o);
+	d->tokens = malloc(n * T * sizeof *d->tokens);
+	d->source = calloc(n, sizeof *d->source);
+	d->split = malloc(n);
+	d->transpose = calloc(n, 1);
+	d->sources = calloc(2, sizeof *d->sources);
+	d->n_sources = 2;
+	d->sources[0].kind = strdup("mma-groove");
+	d->sources[1].kind = strdup("midi");
+	d->count = d->cap = n;
+	for (size_t w = 0; w < n; w++) {
+		d->split[w] = w < (size_t)n_valid ? DATASET_VALID : DATASET_TRAIN;
+		d->source[w] = w % 5 == 0;
+		for (int t = 0; t < T; t++)
+			d->tokens[w * T + t] = (uint16_t)(rand_r(seed) % 100 < 85 ? 0 : 2 + rand_r(seed) % 2);
+		if (w >= (size_t)n_valid && rand_r(seed) % 3 == 0) {        /* a validation window, moved a little */
+			memcpy(d->tokens + w * T, d->tokens + (rand_r(seed) % (unsigned)n_valid) * T, T * 2);
+			for (int k = rand_r(seed) % 5; k > 0; k--)
+				d->tokens[w * T + rand_r(seed) % T] = (uint16_t)(rand_r(seed) % 4);
+		}
+	}
+}
+
+static void
+test_filter_brute(unsigned seed)
+{
+	struct dataset d;
+	char err[256];
+	unsigned char *want;
+	long exact = 0, near = 0, e2, n2, kept = 0, n_valid = 300;
+	int same = 1;
+
+	random_set(&d, 3000, (int)n_valid, &seed);
+	want = calloc(d.count, 1);
+	for (size_t v = 0; v < (size_t)n_valid; v++) {
+		int best = T;
+		for (size_t w = n_valid; w < d.count; w++) {
+			int dist = 0;
+			for (int t = 0; t < T; t++)
+				dist += d.tokens[v * T + t] != d.tokens[w * T + t];
+			best = dist < best ? dist : best;
+		}
+		want[v] = best > 2;
+		exact += best == 0;
+		near += best > 0 && best <= 2;
+	}
+	for (size_t v = 0; v < (size_t)n_valid; v++)
+		kept += want[v];
+	{
+		uint16_t *keep_tok = malloc((size_t)kept * T * 2);
+		size_t k = 0;
+		for (size_t v = 0; v < (size_t)n_valid; v++)
+			if (want[v])
+				memcpy(keep_tok + k++ * T, d.tokens + v * T, T * 2);
+		if (dataset_filter_valid(&d, 2, &e2, &n2, err, sizeof err) == -1)
+			diag("%s", err);
+		same = d.count == (size_t)(3000 - n_valid + kept) && memcmp(d.tokens, keep_tok, (size_t)kept * T * 2) == 0;
+		free(keep_tok);
+	}
+	ok(same && e2 == exact && n2 == near && exact + near > 20, "the block index finds what brute force finds "
+	    "(%ld exact, %ld near of %ld validation windows)", exact, near, n_valid);
+	free(want);
+	dataset_free(&d);
+}
+
+static void
+test_cap(unsigned seed)
+{
+	struct dataset d, d2;
+	struct dataset_stats st = { 0 }, st2 = { 0 };
+	char err[256];
+	long mma = 0, train = 0, valid = 0;
+	int r;
+
+	random_set(&d, 1000, 100, &seed);
+	dataset_filter_valid(&d, 0, &st.valid_exact, &st.valid_near, err, sizeof err);    /* no duplicates */
+	random_set(&d2, 1000, 100, &seed);
+	memcpy(d2.tokens, d.tokens, d.count * T * 2);
+	memcpy(d2.split, d.split, d.count);
+	memcpy(d2.source, d.source, d.count * 4);
+	d2.count = d.count;
+	r = dataset_cap(&d, "mma-groove", 25, &st, err, sizeof err);
+	for (size_t w = 0; w < d.count; w++) {
+		valid += d.split[w] == DATASET_VALID;
+		train += d.split[w] == DATASET_TRAIN;
+		mma += d.split[w] == DATASET_TRAIN && d.source[w] == 0;
+	}
+	ok(r == 0 && st.cap_dropped > 0 && 100 * mma <= 25 * train && 100 * (mma + 1) > 25 * (train + 1) &&
+	    st.cap_before - st.cap_dropped == mma, "--cap mma-groove:25: %ld of %ld train windows left (%.1f %%; "
+	    "%ld dropped)", mma, train, 100.0 * (double)mma / (double)train, st.cap_dropped);
+	ok(valid == 100 - st.valid_exact - st.valid_near && d.sources[0].capped == st.cap_dropped,
+	    "validation windows untouched; the source counts what it lost");
+	dataset_cap(&d2, "mma-groove", 25, &st2, err, sizeof err);
+	ok(d2.count == d.count && memcmp(d2.tokens, d.tokens, d.count * T * 2) == 0, "deterministic");
+	dataset_free(&d);
+	dataset_free(&d2);
+}
+
 /* ---- the file ------------------------------------------------------------------------------- */
 
 static uint64_t
@@ -511,6 +715,43 @@ rejects(const unsigned char *buf, size_t len, const char *want, const char *what
 		diag("%s: got '%s', want '%s'", what, err, want);
 	return r == -1 && strstr(err, want) != NULL && strncmp(err, "x.ds: at byte ", 14) == 0 &&
 	    d.count == 0 && d.tokens == NULL;
+}
+
+/* The version 1 form of a version 2 file buf (same windows, no kinds, no options) reads back as d. */
+static int
+read_v1(const unsigned char *buf, size_t len, const struct dataset *d)
+{
+	size_t rec = 2 * T + 8, pos = 64 + d->count * rec, n = pos;
+	unsigned char *v1 = malloc(len);
+	struct dataset r;
+	char err[256];
+	uint64_t h;
+	int good;
+
+	memcpy(v1, buf, pos);
+	v1[8] = 1;
+	for (size_t i = 0; i < d->n_sources; i++) {
+		size_t l;
+		v1[n++] = buf[pos++];           /* split */
+		for (int k = 0; k < 4; k++) {   /* path, package, licence, kind (dropped) */
+			l = buf[pos] | buf[pos + 1] << 8 | buf[pos + 2] << 16 | (size_t)buf[pos + 3] << 24;
+			if (k < 3)
+				memcpy(v1 + n, buf + pos, 4 + l), n += 4 + l;
+			pos += 4 + l;
+		}
+	}
+	for (int i = 0; i < 8; i++)
+		v1[48 + i] = (unsigned char)((uint64_t)(n - 64 - d->count * rec) >> (8 * i));
+	h = fnv(v1 + 64, n - 64);
+	for (int i = 0; i < 8; i++)
+		v1[56 + i] = (unsigned char)(h >> (8 * i));
+	if (dataset_read_mem(&r, v1, n, "v1.ds", err, sizeof err) == -1)
+		diag("%s", err);
+	good = r.version == 1 && r.count == d->count && memcmp(r.tokens, d->tokens, d->count * T * 2) == 0 &&
+	    r.valid_distance == -1 && strcmp(r.sources[0].kind, "") == 0 && strcmp(r.cap_kind, "") == 0;
+	dataset_free(&r);
+	free(v1);
+	return good;
 }
 
 static void
@@ -548,7 +789,10 @@ test_file(void)
 	dataset_free(&r);
 
 	buf = slurp(path, &len);
-	is_int(len, 64 + d.count * rec + 1 + 4 + strlen(files[0]) + 4 + 3 + 4 + 6, "file size as documented");
+	/* version 2: the source's kind (""), then valid kinds (""), distance, cap kind (""), percent */
+	is_int(len, 64 + d.count * rec + 1 + 4 + strlen(files[0]) + 4 + 3 + 4 + 6 + 4 + 4 + 4 + 4 + 4,
+	    "file size as documented");
+	ok(read_v1(buf, len, &d), "a version 1 file (no kinds, no options) is still read");
 	ok(rejects(buf, 40, "truncated header", "short header"), "truncated header rejected");
 	ok(rejects(buf, len - 5, "truncated", "cut file"), "truncated file rejected");
 	buf[64 + rec + 3] ^= 0x40;
@@ -644,7 +888,7 @@ main(int argc, char **argv)
 		printf("Bail out! mkdtemp\n");
 		return 1;
 	}
-	plan(52);
+	plan(61);
 	diag("seed %u (pass it as the first argument to replay)", seed);
 	test_silence_split();
 	test_top_line();
@@ -655,6 +899,10 @@ main(int argc, char **argv)
 	test_drums();
 	test_build();
 	test_split();
+	test_valid_kinds();
+	test_near_duplicates();
+	test_filter_brute(seed);
+	test_cap(seed);
 	test_file();
 	test_main();
 	test_main_sources();

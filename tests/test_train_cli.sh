@@ -11,7 +11,7 @@ mv="$build/musicvae"
 work=$(mktemp -d "${TMPDIR:-/tmp}/test_train.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 . "$src/tests/taplib.sh"
-echo "1..19"
+echo "1..24"
 tiny="--steps 30 --z 8 --enc-units 16 --dec-units 16 --dec-layers 2 --batch 16 --log-every 10 --eval-every 30 --valid-max 32"
 t "dataset --info reads a synthetic melody set" sh -c "'$build/tests/test_train' --make-dataset melody '$work/mel.ds' &&
 	'$mv' dataset --info '$work/mel.ds' | grep -q 'melody, 32 steps'"
@@ -41,7 +41,28 @@ t "drum attributes" sh -c "'$mv' attributes '$work/drums' '$work/drums.ds' -o '$
 t "train --evaluate prints the saved step's validation metrics, as the CSV logged them" sh -c "
 	'$mv' train --data '$work/mel.ds' -o '$work/mel' --evaluate --valid-max 32 > '$work/ev' &&
 	tail -n 1 '$work/mel/train_log.csv' | awk -F, '{ printf \"step %s: valid loss %s CE %s KL %s accuracy %s teacher-forced, %s sampled (32 windows)\\n\", \$1, \$8, \$9, \$10, \$11, \$12 }' |
-	cmp - '$work/ev'"
+	cmp - \$(head -n 1 '$work/ev' > '$work/ev1'; echo '$work/ev1')"
+t "train --evaluate then prints the argmax reconstruction (= the sampled accuracy) and the melody metrics" sh -c "
+	sed -n 2p '$work/ev' | grep -q '^argmax reconstruction (z = mu, the decoder fed its own argmax per 16th step' &&
+	grep -q '^melody: onset F1 [0-9.]* (same pitch on the same step), onset-step F1' '$work/ev' &&
+	grep -q '^melody: distinct pitches decode/input [0-9.]* (' '$work/ev' &&
+	test \"\$(sed -n 's/.* \\([0-9.]*\\) sampled.*/\\1/p' '$work/ev')\" = \"\$(sed -n 's/^metrics: .* acc_argmax=\\([0-9.]*\\) .*/\\1/p' '$work/ev')\""
+t "the checkpoint through the inference path (--from-checkpoint) gives the state's figures" sh -c "
+	'$mv' train --data '$work/mel.ds' -o '$work/mel' --evaluate --from-checkpoint --valid-max 32 > '$work/evc' &&
+	grep -q '^checkpoint .*(32 windows; 0 skipped' '$work/evc' && grep '^metrics:' '$work/ev' > '$work/m1' &&
+	grep '^metrics:' '$work/evc' | cmp - '$work/m1'"
+t "train --evaluate of a checkpoint directory without a state (as the bundled models ship)" sh -c "
+	mkdir '$work/ck' && cp '$work/mel'/*.json '$work/mel'/group* '$work/ck' &&
+	'$mv' train --data '$work/mel.ds' -o '$work/ck' --evaluate --valid-max 32 > '$work/evk' &&
+	sed 's|$work/ck|$work/mel|' '$work/evk' | cmp - '$work/evc'"
+t "drums --evaluate prints hit F1 and recall per class" sh -c "
+	'$mv' train --data '$work/drums.ds' -o '$work/drums' --evaluate > '$work/evd' &&
+	grep -q '^drums: hit F1 [0-9.]* over (step, class) .* recall: kick .* ride ' '$work/evd' &&
+	grep -q ' hit_f1=.* recall_ride=' '$work/evd'"
+t "dataset records --valid-kinds, --valid-distance and --cap (dataset --info)" sh -c "
+	'$mv' dataset --kind melody --valid-kinds midi --valid-distance 1 --cap mma-groove:30 -q -o '$work/opt.ds' '$src/examples/phrase-a.mid' > '$work/bo' &&
+	grep -q '^validation: 0 windows (sources of kinds midi); dropped 0 exact and 0 near (Hamming distance 1..1)' '$work/bo' &&
+	'$mv' dataset --info '$work/opt.ds' | grep -q 'kinds: midi; no window within Hamming distance 1 of a train window; cap: mma-groove at 30%'"
 t "train --evaluate without a saved state names the file" sh -c "! '$mv' train --data '$work/mel.ds' -o '$work/none' --evaluate 2>'$work/e' &&
 	grep -q 'none/train_state.bin' '$work/e'"
 t "train --evaluate --resume is refused (it would train)" sh -c "! '$mv' train --data '$work/mel.ds' -o '$work/mel' --evaluate --resume 2>'$work/e' &&

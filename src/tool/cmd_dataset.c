@@ -17,7 +17,7 @@ struct dataset_row {
 	char *path;             /* as written in the table */
 	char *file;             /* path to open */
 	char *key;              /* realpath(file), or file when it does not exist */
-	char *package, *licence;
+	char *package, *licence, *kind;
 };
 
 struct dataset_tab {
@@ -28,7 +28,8 @@ struct dataset_tab {
 struct dataset_cli {
 	struct dataset_opts o;
 	const char *out, *sources, *list, *info;
-	int quiet;
+	int quiet, valid_kinds_given;
+	char cap_kind[256];     /* --cap's KIND */
 	char **files;           /* [n_files] owned */
 	int n_files, cap_files;
 };
@@ -48,6 +49,12 @@ dataset_usage(FILE *f)
 	    "  --min-pitches N      least distinct pitches per melody window (1)\n"
 	    "  --transpose LO:HI    train melody transpositions in semitones (-6:5; 0:0 = none)\n"
 	    "  --valid-percent P    validation share of the source files (10)\n"
+	    "  --valid-kinds LIST   only sources of these kinds (comma list of sources.tsv's column 5) may\n"
+	    "                       validate; the others always train (default with --sources: midi; else all)\n"
+	    "  --valid-distance D   drop validation windows within Hamming distance D (steps whose token\n"
+	    "                       differs) of any train window, transposed ones included (2; 0: exact copies)\n"
+	    "  --cap KIND:PERCENT   train windows of sources of KIND at most PERCENT %% of all train windows\n"
+	    "                       (after transposition; the lowest token hashes kept)\n"
 	    "  --one-line           melody: one top line over all instruments (default: one per instrument)\n"
 	    "  --programs LO:HI     melody: only notes with these programs (0:127)\n"
 	    "  -q, --quiet          no per-package table\n", f);
@@ -96,6 +103,7 @@ dataset_tab_free(struct dataset_tab *t)
 		free(t->rows[i].key);
 		free(t->rows[i].package);
 		free(t->rows[i].licence);
+		free(t->rows[i].kind);
 	}
 	free(t->rows);
 	memset(t, 0, sizeof *t);
@@ -119,7 +127,8 @@ dataset_tab_add(struct dataset_tab *t, const char *dir, char **f)
 	r->file = f[0][0] == '/' ? strdup(f[0]) : dataset_join(dir, f[0]);
 	r->package = strdup(f[1]);
 	r->licence = strdup(f[3]);
-	if (r->path == NULL || r->file == NULL || r->package == NULL || r->licence == NULL ||
+	r->kind = strdup(f[4]);
+	if (r->path == NULL || r->file == NULL || r->package == NULL || r->licence == NULL || r->kind == NULL ||
 	    (r->key = dataset_key(r->file)) == NULL)
 		return -1;
 	return 0;
@@ -284,6 +293,21 @@ dataset_parse_range(const char *what, const char *arg, long lo, long hi, int *a,
 	return 0;
 }
 
+/* --cap KIND:PERCENT (the kind is arg up to its last colon). */
+static int
+dataset_parse_cap(struct dataset_cli *c, const char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+
+	if (colon == NULL || colon == arg || (size_t)(colon - arg) >= sizeof c->cap_kind) {
+		fprintf(stderr, "musicvae dataset: --cap: '%s' is not KIND:PERCENT\n", arg);
+		return -1;
+	}
+	snprintf(c->cap_kind, sizeof c->cap_kind, "%.*s", (int)(colon - arg), arg);
+	c->o.cap_kind = c->cap_kind;
+	return dataset_parse_int("--cap", colon + 1, 0, 100, &c->o.cap_percent);
+}
+
 /* One option with its argument (NULL when none follows); returns how many argv entries it took, or -1. */
 static int
 dataset_opt(struct dataset_cli *c, const char *opt, const char *arg)
@@ -328,6 +352,13 @@ dataset_opt(struct dataset_cli *c, const char *opt, const char *arg)
 		return dataset_parse_range(opt, arg, -48, 48, &c->o.transpose_lo, &c->o.transpose_hi) == -1 ? -1 : 2;
 	else if (strcmp(opt, "--programs") == 0)
 		return dataset_parse_range(opt, arg, 0, 127, &c->o.program_lo, &c->o.program_hi) == -1 ? -1 : 2;
+	else if (strcmp(opt, "--valid-kinds") == 0) {
+		c->o.valid_kinds = arg;
+		c->valid_kinds_given = 1;
+	} else if (strcmp(opt, "--valid-distance") == 0)
+		return dataset_parse_int(opt, arg, 0, DATASET_MAX_DISTANCE, &c->o.valid_distance) == -1 ? -1 : 2;
+	else if (strcmp(opt, "--cap") == 0)
+		return dataset_parse_cap(c, arg) == -1 ? -1 : 2;
 	else if (strcmp(opt, "--valid-percent") == 0) {
 		if (dataset_parse_int(opt, arg, 0, 100, &pct) == -1)
 			return -1;
@@ -386,7 +417,7 @@ dataset_args(struct dataset_cli *c, int argc, char **argv)
 
 struct dataset_pkg {
 	const char *name;
-	long files, unreadable, meter, windows, unique, transposed, train, valid;
+	long files, unreadable, meter, windows, unique, transposed, near, capped, train, valid;
 };
 
 static struct dataset_pkg *
@@ -409,8 +440,8 @@ static void
 dataset_pkg_line(const struct dataset_pkg *p, int stats)
 {
 	if (stats)
-		printf("%-26s %6ld %5ld %5ld %8ld %8ld %9ld %8ld %7ld\n", p->name, p->files, p->unreadable, p->meter,
-		    p->windows, p->unique, p->transposed, p->train, p->valid);
+		printf("%-26s %6ld %5ld %5ld %8ld %8ld %9ld %6ld %7ld %8ld %7ld\n", p->name, p->files, p->unreadable,
+		    p->meter, p->windows, p->unique, p->transposed, p->near, p->capped, p->train, p->valid);
 	else
 		printf("%-26s %6ld %8ld %7ld\n", p->name, p->files, p->train, p->valid);
 }
@@ -433,6 +464,8 @@ dataset_report(const struct dataset *d, int stats)
 		k->windows += s->windows;
 		k->unique += s->unique;
 		k->transposed += s->transposed;
+		k->near += s->near;
+		k->capped += s->capped;
 	}
 	for (size_t w = 0; w < d->count; w++) {
 		struct dataset_pkg *k = dataset_pkg_of(p, &n, d->sources[d->source[w]].package);
@@ -440,8 +473,8 @@ dataset_report(const struct dataset *d, int stats)
 	}
 	qsort(p, n, sizeof *p, dataset_pkg_cmp);
 	if (stats)
-		printf("%-26s %6s %5s %5s %8s %8s %9s %8s %7s\n", "package", "files", "bad", "meter", "windows",
-		    "unique", "transpose", "train", "valid");
+		printf("%-26s %6s %5s %5s %8s %8s %9s %6s %7s %8s %7s\n", "package", "files", "bad", "meter",
+		    "windows", "unique", "transpose", "vdups", "capped", "train", "valid");
 	else
 		printf("%-26s %6s %8s %7s\n", "package", "files", "train", "valid");
 	for (size_t i = 0; i < n; i++) {
@@ -452,12 +485,33 @@ dataset_report(const struct dataset *d, int stats)
 		all.windows += p[i].windows;
 		all.unique += p[i].unique;
 		all.transposed += p[i].transposed;
+		all.near += p[i].near;
+		all.capped += p[i].capped;
 		all.train += p[i].train;
 		all.valid += p[i].valid;
 	}
 	dataset_pkg_line(&all, stats);
 	free(p);
 	return 0;
+}
+
+/* What the honest-validation filter and the cap dropped (build statistics). */
+static void
+dataset_report_drops(const struct dataset *d)
+{
+	const struct dataset_stats *st = &d->stats;
+	long valid = 0, train = 0;
+
+	for (size_t w = 0; w < d->count; w++)
+		*(d->split[w] == DATASET_VALID ? &valid : &train) += 1;
+	printf("validation: %ld windows (sources of kinds %s); dropped %ld exact and %ld near (Hamming distance "
+	    "1..%d) duplicates of train windows\n", valid, d->valid_kinds[0] ? d->valid_kinds : "any",
+	    st->valid_exact, st->valid_near, d->valid_distance);
+	if (d->cap_kind[0] != '\0')
+		printf("cap %s:%d%%: %ld of %ld train windows were %s; dropped %ld of them (lowest token hashes "
+		    "kept): now %ld of %ld train windows (%.1f%%)\n", d->cap_kind, d->cap_percent, st->cap_before,
+		    st->train_before, d->cap_kind, st->cap_dropped, st->cap_before - st->cap_dropped, train,
+		    train ? 100.0 * (double)(st->cap_before - st->cap_dropped) / (double)train : 0.0);
 }
 
 static int
@@ -473,6 +527,12 @@ dataset_info(const char *path)
 	printf("%s: %s, %d steps, %d classes, %zu windows from %zu sources (%d per mille validation)\n", path,
 	    d.kind == DATASET_DRUMS ? "drums" : "melody", d.num_steps, d.n_classes, d.count, d.n_sources,
 	    d.valid_permille);
+	if (d.version >= 2)
+		printf("validation from kinds: %s; no window within Hamming distance %d of a train window; cap: "
+		    "%s at %d%%\n", d.valid_kinds[0] ? d.valid_kinds : "any", d.valid_distance,
+		    d.cap_kind[0] ? d.cap_kind : "none", d.cap_percent);
+	else
+		printf("version 1 file: validation kinds, distance and cap not recorded\n");
 	dataset_report(&d, 0);
 	dataset_free(&d);
 	return 0;
@@ -483,14 +543,15 @@ dataset_info(const char *path)
 /* Package, licence and stored name of every file from the table (when given). */
 static int
 dataset_label(struct dataset_cli *c, const struct dataset_tab *t, const char ***pk, const char ***li,
-    const char ***nm)
+    const char ***nm, const char ***ki)
 {
 	int missing = 0;
 
 	*pk = calloc((size_t)c->n_files + 1, sizeof **pk);
 	*li = calloc((size_t)c->n_files + 1, sizeof **li);
 	*nm = calloc((size_t)c->n_files + 1, sizeof **nm);
-	if (*pk == NULL || *li == NULL || *nm == NULL)
+	*ki = calloc((size_t)c->n_files + 1, sizeof **ki);
+	if (*pk == NULL || *li == NULL || *nm == NULL || *ki == NULL)
 		return -1;
 	for (int i = 0; i < c->n_files && c->sources != NULL; i++) {
 		const struct dataset_row *r = dataset_tab_find(t, c->files[i]);
@@ -501,6 +562,7 @@ dataset_label(struct dataset_cli *c, const struct dataset_tab *t, const char ***
 		(*pk)[i] = r->package;
 		(*li)[i] = r->licence;
 		(*nm)[i] = r->path;
+		(*ki)[i] = r->kind;
 	}
 	if (missing > 0)
 		fprintf(stderr, "musicvae dataset: warning: %d files are not in %s (package '-', licence unknown)\n",
@@ -521,20 +583,23 @@ dataset_warn_sources(const struct dataset *d, int quiet)
 static int
 dataset_run(struct dataset_cli *c, const struct dataset_tab *t)
 {
-	const char **pk = NULL, **li = NULL, **nm = NULL, *out = c->out;
+	const char **pk = NULL, **li = NULL, **nm = NULL, **ki = NULL, *out = c->out;
 	struct dataset d = { 0 };
 	struct timespec t0, t1;
 	char err[512];
 	int rc = 1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (dataset_label(c, t, &pk, &li, &nm) == -1) {
+	if (dataset_label(c, t, &pk, &li, &nm, &ki) == -1) {
 		fprintf(stderr, "musicvae dataset: out of memory\n");
 		goto out;
 	}
 	c->o.packages = pk;
 	c->o.licences = li;
 	c->o.names = nm;
+	c->o.kinds = ki;
+	if (c->sources != NULL && !c->valid_kinds_given)
+		c->o.valid_kinds = "midi";
 	if (out == NULL)
 		out = c->o.kind == DATASET_DRUMS ? "drums.ds" : "melody.ds";
 	if (dataset_build(&c->o, c->files, c->n_files, &d, err, sizeof err) == -1 ||
@@ -546,6 +611,7 @@ dataset_run(struct dataset_cli *c, const struct dataset_tab *t)
 	dataset_warn_sources(&d, c->quiet);
 	if (!c->quiet)
 		dataset_report(&d, 1);
+	dataset_report_drops(&d);
 	printf("wrote %s: %zu %s windows of %d steps from %d files in %.1f s\n", out, d.count,
 	    c->o.kind == DATASET_DRUMS ? "drum" : "melody", d.num_steps, c->n_files,
 	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
@@ -555,6 +621,7 @@ out:
 	free(pk);
 	free(li);
 	free(nm);
+	free(ki);
 	return rc;
 }
 

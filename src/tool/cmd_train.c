@@ -40,7 +40,14 @@ train_usage(FILE *f)
 	    "  --warm-start            as --resume on another dataset of the same kind (fine-tuning: the step,\n"
 	    "                          optimizer and schedules carry on; --steps counts from the first run)\n"
 	    "  --evaluate              only print the saved state's validation metrics on the dataset given\n"
-	    "                          (any of the model's kind; all its validation windows unless --valid-max N)\n"
+	    "                          (any of the model's kind; all its validation windows unless --valid-max N):\n"
+	    "                          loss, accuracy teacher-forced and of the argmax reconstruction (z = mu, the\n"
+	    "                          decoder fed its own argmax per 16th step: MusicVAE's Table 1, \"sampled\"),\n"
+	    "                          then music metrics (melody: onset F1s, distinct and repeated pitches; drums:\n"
+	    "                          hit F1, recall per class) and one key=value line; without a saved state\n"
+	    "                          (or with --from-checkpoint) MODEL_DIR is any flat melody or drum checkpoint,\n"
+	    "                          run through the inference path (no loss or KL: the checkpoint has no sigma)\n"
+	    "  --from-checkpoint       with --evaluate: the checkpoint even when a saved state is there\n"
 	    "  -q, --quiet             no progress output\n", f);
 }
 
@@ -82,7 +89,7 @@ static const struct option train_longopts[] = {
 	{ "patience", 1, NULL, 'P' }, { "eval-every", 1, NULL, 'e' }, { "log-every", 1, NULL, 'g' },
 	{ "save-every", 1, NULL, 'v' }, { "valid-max", 1, NULL, 'V' }, { "seed", 1, NULL, 's' },
 	{ "threads", 1, NULL, 't' }, { "resume", 0, NULL, 'X' }, { "warm-start", 0, NULL, 'W' }, { "quiet", 0, NULL, 'q' },
-	{ "evaluate", 0, NULL, 'Q' },
+	{ "evaluate", 0, NULL, 'Q' }, { "from-checkpoint", 0, NULL, 'C' },
 	{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };
 
@@ -216,6 +223,71 @@ train_progress_event(void *ctx, const struct train_event *e)
 	}
 }
 
+/* The music metrics of an evaluation, in words, then as one key=value line for scripts. */
+static void
+train_print_music(const struct train_eval *ev)
+{
+	const struct metrics *m = &ev->music;
+	struct metrics_rates r;
+
+	metrics_rates(m, &r);
+	printf("argmax reconstruction (z = mu, the decoder fed its own argmax per 16th step; MusicVAE Table 1): "
+	    "%.4f of %ld steps; teacher forced %.4f\n", r.acc, m->steps, ev->acc_tf);
+	if (m->kind == DATASET_MELODY) {
+		printf("melody: onset F1 %.4f (same pitch on the same step), onset-step F1 %.4f (rhythm only; %ld "
+		    "input onsets, %ld decoded)\n", r.onset_f1, r.onset_step_f1, m->on_in, m->on_out);
+		printf("melody: distinct pitches decode/input %.4f (%ld / %ld, summed over windows); repeated-pitch "
+		    "share of successive onsets %.4f input, %.4f decode\n", r.distinct_ratio, m->distinct_out,
+		    m->distinct_in, r.repeat_in, r.repeat_out);
+	} else {
+		printf("drums: hit F1 %.4f over (step, class) (%ld input hits, %ld decoded, %ld both); recall:",
+		    r.hit_f1, m->hit_in, m->hit_out, m->hit_both);
+		for (int k = 0; k < METRICS_DRUM_CLASSES; k++)
+			printf(" %s %.3f (%ld)", metrics_drum_class(k), r.class_recall[k], m->class_in[k]);
+		printf("\n");
+	}
+	printf("metrics: windows=%ld acc_argmax=%.6f acc_tf=%.6f ce=%.6f", ev->n, r.acc, ev->acc_tf, ev->ce);
+	if (m->kind == DATASET_MELODY)
+		printf(" onset_f1=%.6f onset_step_f1=%.6f distinct_ratio=%.6f repeat_in=%.6f repeat_out=%.6f",
+		    r.onset_f1, r.onset_step_f1, r.distinct_ratio, r.repeat_in, r.repeat_out);
+	else {
+		printf(" hit_f1=%.6f", r.hit_f1);
+		for (int k = 0; k < METRICS_DRUM_CLASSES; k++)
+			printf(" recall_%s=%.6f", metrics_drum_class(k), r.class_recall[k]);
+	}
+	printf("\n");
+}
+
+/* --evaluate: the saved state (as the trainer validates), else or with --from-checkpoint the checkpoint. */
+static int
+train_cmd_evaluate(const struct train_hp *hp, const struct dataset *d, const char *dir, int from_ckpt)
+{
+	struct train_eval ev;
+	char state[4096], err[1024];
+	long step;
+
+	snprintf(state, sizeof state, "%s/%s", dir, TRAIN_STATE_FILE);
+	if (!from_ckpt && access(state, F_OK) == 0) {
+		if (train_evaluate_saved(hp, d, dir, &step, &ev, err, sizeof err) < 0) {
+			fprintf(stderr, "musicvae train: %s\n", err);
+			return 1;
+		}
+		printf("step %ld: valid loss %.6f CE %.6f KL %.6f accuracy %.6f teacher-forced, %.6f sampled "
+		    "(%ld windows)\n", step, ev.loss, ev.ce, ev.kl, ev.acc_tf, ev.acc_sampled, ev.n);
+	} else {
+		if (train_evaluate_checkpoint(dir, d, hp->valid_max, hp->threads, &ev, err, sizeof err) < 0) {
+			fprintf(stderr, "musicvae train: %s%s%s%s\n", err, from_ckpt ? "" : " (and no ",
+			    from_ckpt ? "" : state, from_ckpt ? "" : " to evaluate instead)");
+			return 1;
+		}
+		printf("checkpoint %s: valid CE %.6f accuracy %.6f teacher-forced, %.6f sampled (%ld windows; %ld "
+		    "skipped: pitches outside the converter's range)\n", dir, ev.ce, ev.acc_tf, ev.acc_sampled,
+		    ev.n, ev.skipped);
+	}
+	train_print_music(&ev);
+	return 0;
+}
+
 /* Kind from --kind or the dataset; the kind's defaults under the options given. */
 static int
 train_args(int argc, char **argv, struct train_hp *hp, const char **data, const char **dir, int *resume,
@@ -245,6 +317,7 @@ train_args(int argc, char **argv, struct train_hp *hp, const char **data, const 
 		case 'X': *resume |= 1; break;
 		case 'W': *resume |= 1 | 4; break;
 		case 'Q': *resume |= 2; break;
+		case 'C': *resume |= 8; break;
 		case 'V':
 			valid_max_given = 1;
 			if (train_opt(hp, ch, optarg) < 0)
@@ -267,7 +340,11 @@ train_args(int argc, char **argv, struct train_hp *hp, const char **data, const 
 		    "nothing)\n");
 		return -1;
 	}
-	if (*resume == 2 && !valid_max_given)
+	if ((*resume & 8) && !(*resume & 2)) {
+		fprintf(stderr, "musicvae train: --from-checkpoint goes with --evaluate\n");
+		return -1;
+	}
+	if ((*resume & 2) && !valid_max_given)
 		hp->valid_max = 0;
 	return 0;
 }
@@ -276,14 +353,12 @@ int
 cmd_train(int argc, char **argv)
 {
 	struct train_hp hp;
-	struct train_eval ev;
 	struct train_progress prog = { isatty(STDERR_FILENO), -1.0 };
 	struct train_hooks hooks = { train_progress_event, &prog, &train_interrupted };
 	struct dataset d;
 	const char *data = NULL, *dir = NULL;
 	char err[1024];
 	int resume = 0, quiet = 0, rc;
-	long step;
 
 	if ((rc = train_args(argc, argv, &hp, &data, &dir, &resume, &quiet)) != 0) {
 		if (rc > 0)
@@ -302,14 +377,10 @@ cmd_train(int argc, char **argv)
 		if (isnan(hp.free_bits))
 			hp.free_bits = k.free_bits;
 	}
-	if (resume == 2) {
-		if ((rc = train_evaluate_saved(&hp, &d, dir, &step, &ev, err, sizeof err)) < 0)
-			fprintf(stderr, "musicvae train: %s\n", err);
-		else
-			printf("step %ld: valid loss %.6f CE %.6f KL %.6f accuracy %.6f teacher-forced, %.6f sampled "
-			    "(%ld windows)\n", step, ev.loss, ev.ce, ev.kl, ev.acc_tf, ev.acc_sampled, ev.n);
+	if (resume & 2) {
+		rc = train_cmd_evaluate(&hp, &d, dir, resume & 8);
 		dataset_free(&d);
-		return rc < 0 ? 1 : 0;
+		return rc;
 	}
 	signal(SIGINT, train_on_signal);
 	signal(SIGTERM, train_on_signal);

@@ -40,8 +40,24 @@ dataset_opts_init(struct dataset_opts *o, enum dataset_kind kind)
 		.kind = kind, .num_steps = 2 * DATASET_STEPS_PER_BAR, .hop_bars = 1, .gap_bars = 1,
 		.min_notes = 2, .min_pitches = 1, .transpose_lo = kind == DATASET_MELODY ? -6 : 0,
 		.transpose_hi = kind == DATASET_MELODY ? 5 : 0, .per_instrument = 1, .program_lo = 0,
-		.program_hi = 127, .valid_permille = 100,
+		.program_hi = 127, .valid_permille = 100, .valid_distance = DATASET_VALID_DISTANCE,
+		.cap_percent = 100,
 	};
+}
+
+int
+dataset_kind_in(const char *kind, const char *valid_kinds)
+{
+	size_t n = strlen(kind);
+
+	if (valid_kinds == NULL)
+		return 1;
+	for (const char *p = valid_kinds; *p != '\0'; p += strcspn(p, ","), p += *p == ',') {
+		size_t k = strcspn(p, ",");
+		if (k == n && strncmp(p, kind, n) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 int
@@ -340,12 +356,14 @@ dataset_add_seq(struct dataset *d, const struct dataset_opts *o, const struct se
 
 /* ---- deduplication and transposition --------------------------------------------------------- */
 
+/* Hash of window w's tokens and split: duplicates are dropped within a split (dataset_filter_valid compares
+ * the splits). */
 static uint64_t
 dataset_hash(const struct dataset *d, size_t w)
 {
 	size_t T = (size_t)d->num_steps;
 
-	return hash_fnv1a(HASH_FNV1A_INIT, d->tokens + w * T, T * sizeof *d->tokens);
+	return hash_fnv1a(HASH_FNV1A_INIT, d->tokens + w * T, T * sizeof *d->tokens) + d->split[w];
 }
 
 static int
@@ -371,7 +389,8 @@ dataset_set_grow(struct dataset_set *set, const struct dataset *d)
 	return 0;
 }
 
-/* Keeps the last window of d when no earlier one has its tokens (returns 1), else drops it (0); -1: no memory. */
+/* Keeps the last window of d when no earlier one of its split has its tokens (returns 1), else drops it (0);
+ * -1: no memory. */
 static int
 dataset_keep_last(struct dataset_set *set, struct dataset *d)
 {
@@ -381,7 +400,8 @@ dataset_keep_last(struct dataset_set *set, struct dataset *d)
 		return -1;
 	h = (size_t)dataset_hash(d, w) & (set->cap - 1);
 	for (; set->slot[h] != 0; h = (h + 1) & (set->cap - 1))
-		if (memcmp(d->tokens + (set->slot[h] - 1) * T, d->tokens + w * T, T * sizeof *d->tokens) == 0) {
+		if (d->split[set->slot[h] - 1] == d->split[w] &&
+		    memcmp(d->tokens + (set->slot[h] - 1) * T, d->tokens + w * T, T * sizeof *d->tokens) == 0) {
 			d->count--;
 			return 0;
 		}
@@ -438,6 +458,184 @@ dataset_transpose_all(struct dataset_set *set, struct dataset *d, size_t n0, int
 	return 0;
 }
 
+/* ---- honest validation: no near copies of train windows; the cap -------------------------------- */
+
+/* A block's hash and its window. */
+struct dataset_key {
+	uint64_t h;
+	uint32_t w;
+};
+
+static int
+dataset_key_cmp(const void *a, const void *b)
+{
+	const struct dataset_key *p = a, *q = b;
+
+	if (p->h != q->h)
+		return p->h < q->h ? -1 : 1;
+	return (p->w > q->w) - (p->w < q->w);
+}
+
+/* FNV-1a of the tokens at steps b, b + k, b + 2k, ... */
+static uint64_t
+dataset_block_hash(const uint16_t *tok, int T, int b, int k)
+{
+	uint64_t h = HASH_FNV1A_INIT;
+
+	for (int t = b; t < T; t += k)
+		h = hash_fnv1a(h, &tok[t], sizeof *tok);
+	return h;
+}
+
+/* Steps where a and b differ, counted up to D + 1. */
+static int
+dataset_distance(const uint16_t *a, const uint16_t *b, int T, int D)
+{
+	int n = 0;
+
+	for (int t = 0; t < T && n <= D; t++)
+		n += a[t] != b[t];
+	return n;
+}
+
+/* Keeps the windows with keep[w] (order kept) and drops the others. */
+static void
+dataset_compact(struct dataset *d, const unsigned char *keep)
+{
+	size_t T = (size_t)d->num_steps, m = 0;
+
+	for (size_t w = 0; w < d->count; w++) {
+		if (!keep[w])
+			continue;
+		if (m != w) {
+			memmove(d->tokens + m * T, d->tokens + w * T, T * sizeof *d->tokens);
+			d->source[m] = d->source[w];
+			d->split[m] = d->split[w];
+			d->transpose[m] = d->transpose[w];
+		}
+		m++;
+	}
+	d->count = m;
+}
+
+/* Smallest distance (up to D + 1) of window v to the train windows indexed in key[K][n]. */
+static int
+dataset_nearest(const struct dataset *d, const struct dataset_key *key, size_t n, int K, size_t v, int D)
+{
+	const int T = d->num_steps;
+	const uint16_t *tv = d->tokens + v * (size_t)T;
+	int best = D + 1;
+
+	for (int b = 0; b < K; b++) {
+		const struct dataset_key *kb = key + (size_t)b * n;
+		uint64_t h = dataset_block_hash(tv, T, b, K);
+		size_t lo = 0, hi = n;
+		while (lo < hi) {       /* first entry of hash h */
+			size_t mid = lo + (hi - lo) / 2;
+			if (kb[mid].h < h)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		/* block 0 is searched for an exact copy (it agrees on every block); past it, any near one will do */
+		for (; lo < n && kb[lo].h == h && (b == 0 ? best > 0 : best > D); lo++) {
+			int dist = dataset_distance(tv, d->tokens + (size_t)kb[lo].w * T, T, best - 1);
+			best = dist < best ? dist : best;
+		}
+		if (best <= D)
+			break;
+	}
+	return best;
+}
+
+int
+dataset_filter_valid(struct dataset *d, int D, long *exact, long *near, char *err, size_t errlen)
+{
+	const int K = D + 1, T = d->num_steps;
+	size_t n = 0, m = 0;
+	struct dataset_key *key;
+	unsigned char *keep;
+
+	*exact = *near = 0;
+	for (size_t w = 0; w < d->count; w++)
+		n += d->split[w] == DATASET_TRAIN;
+	key = malloc(((size_t)K * n + 1) * sizeof *key);
+	keep = malloc(d->count + 1);
+	if (key == NULL || keep == NULL) {
+		free(key);
+		free(keep);
+		return err_fail(err, errlen, "out of memory");
+	}
+	for (size_t w = 0; w < d->count; w++) {
+		keep[w] = 1;
+		if (d->split[w] != DATASET_TRAIN)
+			continue;
+		for (int b = 0; b < K; b++)
+			key[(size_t)b * n + m] = (struct dataset_key){ dataset_block_hash(d->tokens + w * T, T, b, K),
+			    (uint32_t)w };
+		m++;
+	}
+	for (int b = 0; b < K; b++)
+		qsort(key + (size_t)b * n, n, sizeof *key, dataset_key_cmp);
+	for (size_t v = 0; v < d->count && n > 0; v++) {
+		int dist;
+		if (d->split[v] != DATASET_VALID || (dist = dataset_nearest(d, key, n, K, v, D)) > D)
+			continue;
+		keep[v] = 0;
+		*(dist == 0 ? exact : near) += 1;
+		d->sources[d->source[v]].near++;
+	}
+	dataset_compact(d, keep);
+	free(key);
+	free(keep);
+	return 0;
+}
+
+int
+dataset_cap(struct dataset *d, const char *kind, int percent, struct dataset_stats *st, char *err,
+    size_t errlen)
+{
+	size_t T = (size_t)d->num_steps, n = 0, nk = 0, keep_k;
+	struct dataset_key *key;
+	unsigned char *keep;
+
+	for (size_t w = 0; w < d->count; w++)
+		if (d->split[w] == DATASET_TRAIN) {
+			n++;
+			nk += strcmp(d->sources[d->source[w]].kind, kind) == 0;
+		}
+	st->train_before = (long)n;
+	st->cap_before = (long)nk;
+	st->cap_dropped = 0;
+	if (percent >= 100 || nk * 100 <= (size_t)percent * n)
+		return 0;
+	keep_k = (size_t)percent * (n - nk) / (size_t)(100 - percent);  /* keep_k / (n - nk + keep_k) <= percent */
+	key = malloc((nk + 1) * sizeof *key);
+	keep = malloc(d->count + 1);
+	if (key == NULL || keep == NULL) {
+		free(key);
+		free(keep);
+		return err_fail(err, errlen, "out of memory");
+	}
+	nk = 0;
+	for (size_t w = 0; w < d->count; w++) {
+		keep[w] = 1;
+		if (d->split[w] == DATASET_TRAIN && strcmp(d->sources[d->source[w]].kind, kind) == 0)
+			key[nk++] = (struct dataset_key){ hash_fnv1a(HASH_FNV1A_INIT, d->tokens + w * T,
+			    T * sizeof *d->tokens), (uint32_t)w };
+	}
+	qsort(key, nk, sizeof *key, dataset_key_cmp);
+	for (size_t i = keep_k; i < nk; i++) {
+		keep[key[i].w] = 0;
+		d->sources[d->source[key[i].w]].capped++;
+	}
+	st->cap_dropped = (long)(nk - keep_k);
+	dataset_compact(d, keep);
+	free(key);
+	free(keep);
+	return 0;
+}
+
 /* ---- build -------------------------------------------------------------------------------- */
 
 static int
@@ -456,6 +654,12 @@ dataset_check_opts(const struct dataset_opts *o, char *err, size_t errlen)
 		    o->transpose_lo, o->transpose_hi);
 	if (o->valid_permille < 0 || o->valid_permille > 1000 || o->program_lo < 0 || o->program_hi > 127)
 		return err_fail(err, errlen, "validation share 0..1000 per mille, programs 0..127 expected");
+	if (o->valid_distance < 0 || o->valid_distance > DATASET_MAX_DISTANCE ||
+	    o->valid_distance >= o->num_steps)
+		return err_fail(err, errlen, "validation distance %d: 0..%d expected", o->valid_distance,
+		    DATASET_MAX_DISTANCE);
+	if (o->cap_percent < 0 || o->cap_percent > 100)
+		return err_fail(err, errlen, "cap of %d %%: 0..100 expected", o->cap_percent);
 	return 0;
 }
 
@@ -476,11 +680,17 @@ dataset_sources(struct dataset *d, const struct dataset_opts *o, char **files, i
 		s->path = dataset_strdup(o->names != NULL ? o->names[i] : NULL, files[i]);
 		s->package = dataset_strdup(o->packages != NULL ? o->packages[i] : NULL, "-");
 		s->licence = dataset_strdup(o->licences != NULL ? o->licences[i] : NULL, "unknown");
-		if (s->path == NULL || s->package == NULL || s->licence == NULL)
+		s->kind = dataset_strdup(o->kinds != NULL ? o->kinds[i] : NULL, "");
+		if (s->path == NULL || s->package == NULL || s->licence == NULL || s->kind == NULL)
 			return -1;
-		s->split = dataset_split_of(s->path, o->valid_permille);
+		s->split = dataset_kind_in(s->kind, o->valid_kinds) ? dataset_split_of(s->path, o->valid_permille) :
+		    DATASET_TRAIN;
 	}
-	return 0;
+	d->valid_kinds = dataset_strdup(o->valid_kinds, "");
+	d->cap_kind = dataset_strdup(o->cap_kind, "");
+	d->valid_distance = o->valid_distance;
+	d->cap_percent = o->cap_kind != NULL ? o->cap_percent : 100;
+	return d->valid_kinds == NULL || d->cap_kind == NULL ? -1 : 0;
 }
 
 /* Reads one file into its windows (tmp) and merges the new ones into d. */
@@ -540,6 +750,11 @@ dataset_build(const struct dataset_opts *o, char **files, int n, struct dataset 
 		err_fail(err, errlen, "out of memory");
 		goto fail;
 	}
+	if (dataset_filter_valid(out, o->valid_distance, &out->stats.valid_exact, &out->stats.valid_near, err,
+	    errlen) == -1)
+		goto fail;
+	if (o->cap_kind != NULL && dataset_cap(out, o->cap_kind, o->cap_percent, &out->stats, err, errlen) == -1)
+		goto fail;
 	r = 0;
 fail:
 	free(set.slot);

@@ -25,10 +25,20 @@ struct seq;
  * duplicates too); validation windows are not.
  * The split goes by source file, never by window: validation iff FNV-1a-64(key) % 1000 < valid_permille, key =
  * the file's base name up to its first '.' (so "x.mid" and the humanised renders "x.s3.mid" stay together).
+ * With valid_kinds (a comma list, e.g. "midi"; `musicvae dataset --sources` defaults to it), files of another
+ * kind (data/sources.tsv's column 5; unknown = "") always train; the others keep exactly that split.
+ * Duplicates are dropped within each split (train windows first, then transposed ones). Then every validation
+ * window within Hamming distance valid_distance (default 2: the number of steps whose token differs) of any
+ * train window, transposed train windows included, is dropped: an honest validation set holds no near copy of
+ * what was trained on. The search is exact (pigeonhole: the T steps are cut into valid_distance + 1 interleaved
+ * blocks, t % (D + 1); a window within distance D agrees on one block, so train windows are indexed by each
+ * block's hash and the candidates checked in full). Last, with cap_kind, the train windows of sources of that
+ * kind are cut to at most cap_percent % of all train windows (after transposition), keeping those of lowest
+ * FNV-1a hash of their tokens (deterministic); the Hamming filter ran against the uncut train set.
  *
  * File format (all integers little-endian):
  *   0  char     magic[8]        "MVAEDSET"
- *   8  uint32   version         1
+ *   8  uint32   version         2 (version 1 files, without the parts marked v2, are read too)
  *  12  uint32   kind            0 melody, 1 drums
  *  16  uint32   num_steps       T (32)
  *  20  uint32   n_classes       90 (melody) or 512 (drums); every token is below it
@@ -41,13 +51,17 @@ struct seq;
  *  56  uint64   checksum        FNV-1a 64 of every byte from offset 64 to the end
  *  64  count records: uint16 tokens[T]; uint32 source (index in the table); uint8 split (0 train, 1 valid);
  *      int8 transpose (semitones, 0 for drums); uint16 zero
- *  64 + count * record_bytes: n_sources entries: uint8 split; then path, package, licence, each as
+ *  64 + count * record_bytes: n_sources entries: uint8 split; then path, package, licence, (v2) kind, each as
  *      uint32 length + that many bytes (UTF-8, no NUL)
- * The file ends there: its size is 64 + count * record_bytes + sources_bytes.
+ *  v2, after the sources: the build options: valid_kinds (string, "" = every kind), uint32 valid_distance,
+ *      cap_kind (string, "" = no cap), uint32 cap_percent
+ * The file ends there: its size is 64 + count * record_bytes + sources_bytes (everything after the records).
  */
 
 #define DATASET_MAGIC "MVAEDSET"
-#define DATASET_VERSION 1
+#define DATASET_VERSION 2
+#define DATASET_VALID_DISTANCE 2        /* default Hamming distance of a dropped validation window */
+#define DATASET_MAX_DISTANCE 8          /* beyond, blocks of 3 steps would index little */
 #define DATASET_HEADER_BYTES 64
 #define DATASET_STEPS_PER_BAR 16
 #define DATASET_MIN_PITCH 21            /* melody classes: pitches 21..108 */
@@ -80,10 +94,26 @@ struct dataset_opts {
 	const char *const *packages;    /* [n] package of each file, or NULL ("-") */
 	const char *const *licences;    /* [n] licence of each file, or NULL ("unknown") */
 	const char *const *names;       /* [n] path to store instead of the one read, or NULL */
+	const char *const *kinds;       /* [n] kind of each file ("midi", "mma-groove"), or NULL ("") */
+	const char *valid_kinds;        /* comma list of the kinds that may validate; NULL: every kind */
+	int valid_distance;             /* validation windows within this Hamming distance of a train one are
+	                                 * dropped (DATASET_VALID_DISTANCE; 0: exact duplicates only) */
+	const char *cap_kind;           /* train windows of this kind are capped (NULL: none) */
+	int cap_percent;                /* at this share of all train windows (0..100) */
+};
+
+/* What dataset_build dropped after windowing (not in the file). */
+struct dataset_stats {
+	long valid_exact;       /* validation windows equal to a train window */
+	long valid_near;        /* within valid_distance of one, not equal */
+	long cap_before;        /* train windows of cap_kind before the cap */
+	long cap_dropped;       /* of them dropped */
+	long train_before;      /* all train windows before the cap */
 };
 
 struct dataset_source {
 	char *path, *package, *licence;
+	char *kind;             /* "" when unknown (and in version 1 files) */
 	int split;              /* enum dataset_split */
 	/* statistics of dataset_build (not in the file) */
 	int status;             /* enum dataset_status */
@@ -91,6 +121,8 @@ struct dataset_source {
 	long windows;           /* windows found before deduplication (untransposed) */
 	long unique;            /* of them kept */
 	long transposed;        /* transposed windows kept */
+	long near;              /* validation windows dropped as (near) duplicates of train windows */
+	long capped;            /* train windows dropped by the cap */
 };
 
 struct dataset {
@@ -103,6 +135,11 @@ struct dataset {
 	int8_t *transpose;      /* [count] semitones */
 	struct dataset_source *sources; /* [n_sources] */
 	size_t n_sources;
+	/* the build options (version 2 files; version 1: valid_distance -1, strings "") */
+	int version;
+	char *valid_kinds, *cap_kind;   /* "" = every kind, no cap */
+	int valid_distance, cap_percent;
+	struct dataset_stats stats;     /* of dataset_build, not in the file */
 };
 
 /* The defaults above for kind. */
@@ -120,6 +157,14 @@ long dataset_add_seq(struct dataset *d, const struct dataset_opts *o, const stru
 int dataset_has_bars(const struct seq *s);
 /* The split of a source path (see above). */
 int dataset_split_of(const char *path, int valid_permille);
+/* 1 when kind is one of the comma list valid_kinds (NULL: every kind). */
+int dataset_kind_in(const char *kind, const char *valid_kinds);
+/* Drops the validation windows of d within Hamming distance D of a train window (exact: *exact, others:
+ * *near; per source in sources[].near). Returns 0 or -1 with err (out of memory). */
+int dataset_filter_valid(struct dataset *d, int D, long *exact, long *near, char *err, size_t errlen);
+/* Cuts the train windows of sources of kind to at most percent % of the train windows (see above). */
+int dataset_cap(struct dataset *d, const char *kind, int percent, struct dataset_stats *st, char *err,
+    size_t errlen);
 /* Empty dataset of o's kind and window length. */
 void dataset_init(struct dataset *d, const struct dataset_opts *o);
 /* Writes the file format above; err names the path. Returns 0 or -1. */

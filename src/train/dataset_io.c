@@ -25,6 +25,9 @@ dataset_init(struct dataset *d, const struct dataset_opts *o)
 	d->n_classes = o->kind == DATASET_DRUMS ? DATASET_DRUM_CLASSES : DATASET_MEL_CLASSES;
 	d->min_pitch = o->kind == DATASET_DRUMS ? 0 : DATASET_MIN_PITCH;
 	d->valid_permille = o->valid_permille;
+	d->version = DATASET_VERSION;
+	d->valid_distance = o->valid_distance;
+	d->cap_percent = 100;
 }
 
 void
@@ -34,8 +37,11 @@ dataset_free(struct dataset *d)
 		free(d->sources[i].path);
 		free(d->sources[i].package);
 		free(d->sources[i].licence);
+		free(d->sources[i].kind);
 		free(d->sources[i].error);
 	}
+	free(d->valid_kinds);
+	free(d->cap_kind);
 	free(d->sources);
 	free(d->tokens);
 	free(d->source);
@@ -59,7 +65,10 @@ dataset_get_le(const unsigned char *p, int bytes)
 static void
 dataset_put_str(struct buf *b, const char *s)
 {
-	size_t n = strlen(s);
+	size_t n;
+
+	s = s != NULL ? s : "";
+	n = strlen(s);
 
 	buf_put_le(b, n, 4);
 	buf_put(b, s, n);
@@ -85,7 +94,12 @@ dataset_put_body(struct buf *b, const struct dataset *d)
 		dataset_put_str(b, d->sources[i].path);
 		dataset_put_str(b, d->sources[i].package);
 		dataset_put_str(b, d->sources[i].licence);
+		dataset_put_str(b, d->sources[i].kind);
 	}
+	dataset_put_str(b, d->valid_kinds);
+	buf_put_le(b, (uint32_t)d->valid_distance, 4);     /* -1 (unknown, from a version 1 file): all ones */
+	dataset_put_str(b, d->cap_kind);
+	buf_put_le(b, (uint64_t)d->cap_percent, 4);
 }
 
 static void
@@ -168,9 +182,10 @@ dataset_rd_header(const struct dataset_rd *rd, struct dataset *d, uint64_t *sour
 		    DATASET_HEADER_BYTES);
 	if (memcmp(h, DATASET_MAGIC, 8) != 0)
 		return dataset_rd_fail(rd, 0, "not a dataset file (magic is not \"%s\")", DATASET_MAGIC);
-	if (dataset_get_le(h + 8, 4) != DATASET_VERSION)
-		return dataset_rd_fail(rd, 8, "version %u (this program reads %d)",
-		    (unsigned)dataset_get_le(h + 8, 4), DATASET_VERSION);
+	d->version = (int)dataset_get_le(h + 8, 4);
+	if (d->version < 1 || d->version > DATASET_VERSION)
+		return dataset_rd_fail(rd, 8, "version %u (this program reads 1 to %d)", (unsigned)d->version,
+		    DATASET_VERSION);
 	d->kind = (enum dataset_kind)dataset_get_le(h + 12, 4);
 	T = dataset_get_le(h + 16, 4);
 	d->n_classes = (int)dataset_get_le(h + 20, 4);
@@ -271,6 +286,37 @@ dataset_rd_str(const struct dataset_rd *rd, size_t *pos, size_t end, size_t i, c
 	return s;
 }
 
+/* Version 2's build options after the sources; version 1: unknown distance, no kinds, no cap. */
+static int
+dataset_rd_options(const struct dataset_rd *rd, struct dataset *d, size_t *pos, size_t end)
+{
+	size_t at;
+
+	d->valid_distance = -1;
+	d->cap_percent = 100;
+	if (d->version < 2)
+		return (d->valid_kinds = strdup("")) == NULL || (d->cap_kind = strdup("")) == NULL ?
+		    err_fail(rd->err, rd->errlen, "%s: out of memory", rd->name) : 0;
+	if ((d->valid_kinds = dataset_rd_str(rd, pos, end, d->n_sources, "valid kinds")) == NULL)
+		return -1;
+	at = *pos;
+	if (end - *pos < 4)
+		return dataset_rd_fail(rd, at, "validation distance past the end of the table");
+	d->valid_distance = dataset_get_le(rd->buf + *pos, 4) == UINT32_MAX ? -1 :
+	    (int)dataset_get_le(rd->buf + *pos, 4);
+	if (d->valid_distance > DATASET_MAX_DISTANCE || d->valid_distance < -1)
+		return dataset_rd_fail(rd, at, "validation distance %d above %d", d->valid_distance,
+		    DATASET_MAX_DISTANCE);
+	*pos += 4;
+	if ((d->cap_kind = dataset_rd_str(rd, pos, end, d->n_sources, "cap kind")) == NULL)
+		return -1;
+	at = *pos;
+	if (end - *pos < 4 || (d->cap_percent = (int)dataset_get_le(rd->buf + *pos, 4)) > 100)
+		return dataset_rd_fail(rd, at, "cap percent past the end or above 100");
+	*pos += 4;
+	return 0;
+}
+
 static int
 dataset_rd_sources(const struct dataset_rd *rd, struct dataset *d)
 {
@@ -286,9 +332,12 @@ dataset_rd_sources(const struct dataset_rd *rd, struct dataset *d)
 		pos++;
 		if ((s->path = dataset_rd_str(rd, &pos, end, i, "path")) == NULL ||
 		    (s->package = dataset_rd_str(rd, &pos, end, i, "package")) == NULL ||
-		    (s->licence = dataset_rd_str(rd, &pos, end, i, "licence")) == NULL)
+		    (s->licence = dataset_rd_str(rd, &pos, end, i, "licence")) == NULL ||
+		    (s->kind = d->version >= 2 ? dataset_rd_str(rd, &pos, end, i, "kind") : strdup("")) == NULL)
 			return -1;
 	}
+	if (dataset_rd_options(rd, d, &pos, end) == -1)
+		return -1;
 	if (pos != end)
 		return dataset_rd_fail(rd, pos, "%zu bytes after the last source", end - pos);
 	return 0;

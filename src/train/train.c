@@ -498,6 +498,20 @@ train_hits(const struct train_model *m, const struct train_buf *b, int B)
 	return n;
 }
 
+/* The argmax reconstruction's tokens of the loaded rows against their inputs into the music metrics. */
+static void
+train_music(const struct train_model *m, const struct train_buf *b, int B, const struct dataset *d,
+    const size_t *rows, struct metrics *mu)
+{
+	uint16_t out[DATASET_MAX_STEPS];
+
+	for (int r = 0; r < B; r++) {
+		for (int t = 0; t < m->T; t++)
+			out[t] = (uint16_t)nn_argmax(b->logits + ((size_t)t * B + r) * m->D, m->D);
+		metrics_add(mu, d->tokens + rows[r] * (size_t)m->T, out, m->T);
+	}
+}
+
 void
 train_evaluate(struct train_model *m, struct train_buf *b, const struct dataset *d, const size_t *rows,
     size_t n, int kind, double beta, double free_nats, struct train_eval *ev)
@@ -506,6 +520,8 @@ train_evaluate(struct train_model *m, struct train_buf *b, const struct dataset 
 	double ce = 0.0, cost = 0.0, kl = 0.0;
 	long hit_tf = 0, hit_s = 0;
 
+	metrics_init(&ev->music, kind);
+	ev->skipped = 0;
 	for (size_t i = 0; i < n; i += (size_t)b->B) {
 		int B = (int)(n - i < (size_t)b->B ? n - i : (size_t)b->B);
 		double k1;
@@ -519,6 +535,7 @@ train_evaluate(struct train_model *m, struct train_buf *b, const struct dataset 
 		kl += k1;
 		train_decode(m, b, B, &am);
 		hit_s += train_hits(m, b, B);
+		train_music(m, b, B, d, rows + i, &ev->music);
 	}
 	ev->n = (long)n;
 	ev->ce = n ? ce / n : 0.0;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "dataset.h"
+#include "metrics.h"
 #include "nn.h"
 #include "opt.h"
 
@@ -55,10 +56,14 @@ struct train_model {
 
 /* Validation metrics (z = mu). */
 struct train_eval {
-	double loss, ce, kl;    /* per window: CE summed over steps, KL in nats; loss = ce + beta * KL cost */
+	double loss, ce, kl;    /* per window: CE summed over steps, KL in nats; loss = ce + beta * KL cost
+	                         * (a checkpoint alone has no sigma: loss and kl are NAN there) */
 	double acc_tf;          /* per-step accuracy, teacher forced */
-	double acc_sampled;     /* per-step accuracy, argmax fed back (MusicVAE Table 1) */
+	double acc_sampled;     /* per-step accuracy of the argmax reconstruction: z = mu, the decoder fed its own
+	                         * argmax at every 16th step (MusicVAE Table 1) */
 	long n;
+	struct metrics music;   /* the argmax reconstruction against the input (metrics.h) */
+	long skipped;           /* checkpoint: windows its converter cannot take (pitch range) */
 };
 
 /* One step's (or a mean over steps') training metrics. */
@@ -113,6 +118,12 @@ int train_run(const struct train_hp *hp, const struct dataset *d, const char *di
 /* The validation metrics ev of dir's saved state on d's validation windows (any dataset of its kind; all
  * of them unless hp->valid_max), and the state's step; hp->threads OpenBLAS threads. Writes nothing. */
 int train_evaluate_saved(const struct train_hp *hp, const struct dataset *d, const char *dir, long *step,
+    struct train_eval *ev, char *err, size_t errlen);
+/* train_eval.c: the same metrics (not loss and KL) of the checkpoint directory dir (any flat MelodyConverter or
+ * DrumsConverter model, ours or Magenta's) through the inference path: enc_run's mu, dec.c's argmax decode,
+ * and dec.c teacher forced; on d's validation windows (the first valid_max; 0: all); threads OpenBLAS
+ * threads. Returns 0 or -1 with err. */
+int train_evaluate_checkpoint(const char *dir, const struct dataset *d, int valid_max, int threads,
     struct train_eval *ev, char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* train_eval.c: a checkpoint directory (ours or Magenta's, flat melody or drums) measured on a dataset's
+ * validation windows through the inference path: enc_run's mu, dec.c's argmax and teacher-forced decodes. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "model.h"
+#include "seq.h"
+#include "train.h"
+
+#define TRAIN_EVAL_B 64         /* windows per encoder / decoder call */
+
+/* The checkpoint must be one the dataset's windows can feed: flat, categorical, no controls, same length. */
+static int
+train_eval_check(const struct vae *v, const struct dataset *d, char *err, size_t errlen)
+{
+	const struct codec *c = &v->codec;
+	int mel = c->type == CODEC_MELODY, drums = c->type == CODEC_DRUMS && c->n_classes == METRICS_DRUM_CLASSES;
+
+	if (!(d->kind == DATASET_MELODY ? mel : drums))
+		return err_fail(err, errlen, "the checkpoint's %s (%d classes) does not take %s windows (a %s is "
+		    "needed)", codec_name(c), c->n_classes, d->kind == DATASET_DRUMS ? "drum" : "melody",
+		    d->kind == DATASET_DRUMS ? "DrumsConverter of 9 classes" : "MelodyConverter");
+	if (v->num_segments > 1 || v->n_cond > 0 || v->n_cores != 1 || v->ctrl_depth > 0 ||
+	    v->core[0].kind != VAE_OUT_CATEGORICAL || v->num_steps != d->num_steps)
+		return err_fail(err, errlen, "a flat categorical model of %d steps without controls is needed (this "
+		    "one: %d steps, %d segments, %d controls)", d->num_steps, v->num_steps, v->num_segments,
+		    v->ctrl_depth);
+	return 0;
+}
+
+static int
+train_eval_note(struct seq *s, int pitch, int start, int end, int drum)
+{
+	struct note n = { .pitch = pitch, .velocity = 100, .is_drum = drum, .start = start, .end = end,
+	    .start_time = start * 0.125, .end_time = end * 0.125 };
+
+	return seq_add(s, &n);
+}
+
+/* The notes of window tok (dataset tokens) into s, as a player would have played them. Returns 1 when the
+ * converter's range takes them, 0 when not (the window is skipped), -1 when out of memory. */
+static int
+train_eval_seq(const struct codec *c, const struct dataset *d, const uint16_t *tok, struct seq *s)
+{
+	int T = d->num_steps, r = 0;
+
+	seq_clear(s);
+	s->steps_per_quarter = 4;
+	s->qpm = 120.0;
+	s->total_steps = T;
+	for (int t = 0; t < T && r == 0; t++) {
+		int k = tok[t], p = k - 2 + d->min_pitch, e = t + 1;
+		if (d->kind == DATASET_DRUMS) {
+			for (int j = 0; j < METRICS_DRUM_CLASSES && r == 0; j++)
+				if (k >> j & 1)
+					r = train_eval_note(s, c->pitch_classes[j][0], t, t + 1, 1);
+			continue;
+		}
+		if (k < 2)
+			continue;
+		if (p < c->min_pitch || p > c->max_pitch)
+			return 0;
+		while (e < T && tok[e] == 0)
+			e++;
+		r = train_eval_note(s, p, t, e, 0);
+	}
+	return r < 0 ? -1 : 1;
+}
+
+/* Window w into x [T, in_depth] and its tokens in the model's classes into in [T]. 0: skipped; -1: error. */
+static int
+train_eval_load(struct model *md, const struct dataset *d, size_t w, struct seq *s, float *x, uint16_t *in,
+    char *err, size_t errlen)
+{
+	const struct codec *c = &md->vae.codec;
+	const uint16_t *tok = d->tokens + w * (size_t)d->num_steps;
+	int r = train_eval_seq(c, d, tok, s);
+
+	if (r <= 0)
+		return r < 0 ? err_fail(err, errlen, "out of memory") : 0;
+	if (codec_encode(c, s, x, err, errlen) < 0)
+		return -1;
+	for (int t = 0; t < d->num_steps; t++)  /* melody: the one-hot's class; drums: 9 bits, as the dataset's */
+		in[t] = d->kind == DATASET_DRUMS ? tok[t] : (uint16_t)nn_argmax(x + (size_t)t * c->in_depth,
+		    c->in_depth);
+	return 1;
+}
+
+/* Teacher forced: the decoder fed the input's token at every step; hits and cross-entropy (nats) summed. */
+static void
+train_eval_forced(struct model *md, int B, const float *z, const uint16_t *in, long *hits, double *ce)
+{
+	struct dec *dc = &md->dec;
+	int T = md->vae.num_steps, D = md->vae.core[0].depth, P = md->vae.core[0].proj.out;
+
+	dec_begin(dc, B, z, NULL, 0.0f, 0);
+	for (int t; (t = dec_step(dc)) >= 0;)
+		for (int b = 0; b < B; b++) {
+			const float *lg = dc->core[0].logits + (size_t)b * P;
+			int k = in[(size_t)b * T + t], a = nn_argmax(lg, D);
+			double sum = 0.0;
+			for (int i = 0; i < D; i++)
+				sum += exp((double)lg[i] - lg[a]);
+			*ce += log(sum) + lg[a] - lg[k];
+			*hits += a == k;
+			memset(dc->core[0].prev + (size_t)b * D, 0, sizeof(float) * D);
+			dc->core[0].prev[(size_t)b * D + k] = 1.0f;     /* what dec_step feeds at t + 1 */
+		}
+}
+
+/* One batch of B loaded windows: z = mu, the argmax reconstruction and the teacher-forced pass. */
+static void
+train_eval_batch(struct model *md, int B, float *z, const uint16_t *in, struct train_eval *ev, long *hit_tf,
+    double *ce)
+{
+	int T = md->vae.num_steps, D = md->vae.out_depth;
+	uint16_t out[DATASET_MAX_STEPS];
+
+	enc_run(&md->enc, B, md->x, NULL, z);
+	dec_run(&md->dec, B, z, NULL, 0.0f, 0, NULL);
+	for (int b = 0; b < B; b++) {
+		for (int t = 0; t < T; t++)
+			out[t] = (uint16_t)nn_argmax(dec_row(&md->dec, b, t), D);
+		metrics_add(&ev->music, in + (size_t)b * T, out, T);
+	}
+	train_eval_forced(md, B, z, in, hit_tf, ce);
+}
+
+int
+train_evaluate_checkpoint(const char *dir, const struct dataset *d, int valid_max, int threads,
+    struct train_eval *ev, char *err, size_t errlen)
+{
+	struct model md;
+	struct seq s;
+	int threads0 = nn_get_threads(), B = 0, rc = -1, T = d->num_steps;
+	uint16_t *in = NULL;
+	float *z = NULL;
+	long hit_tf = 0;
+	double ce = 0.0;
+
+	memset(ev, 0, sizeof *ev);
+	metrics_init(&ev->music, (int)d->kind);
+	seq_init(&s);
+	if (model_open(&md, dir, TRAIN_EVAL_B, err, errlen) < 0) {
+		seq_fini(&s);
+		return -1;
+	}
+	if (train_eval_check(&md.vae, d, err, errlen) < 0)
+		goto out;
+	in = malloc(sizeof *in * TRAIN_EVAL_B * (size_t)T);
+	z = malloc(sizeof *z * TRAIN_EVAL_B * (size_t)md.vae.z_dim);
+	if (in == NULL || z == NULL) {
+		err_fail(err, errlen, "out of memory");
+		goto out;
+	}
+	nn_set_threads(threads);
+	for (size_t w = 0, taken = 0; w < d->count && (valid_max == 0 || taken < (size_t)valid_max); w++) {
+		int r;
+		if (d->split[w] != DATASET_VALID)
+			continue;
+		taken++;        /* the first valid_max validation windows, as train_evaluate_saved takes them */
+		if ((r = train_eval_load(&md, d, w, &s, md.x + (size_t)B * T * md.vae.codec.in_depth,
+		    in + (size_t)B * T, err, errlen)) < 0)
+			goto out;
+		B += r;
+		ev->skipped += !r;
+		if (B == TRAIN_EVAL_B) {
+			train_eval_batch(&md, B, z, in, ev, &hit_tf, &ce);
+			ev->n += B;
+			B = 0;
+		}
+	}
+	if (B > 0)
+		train_eval_batch(&md, B, z, in, ev, &hit_tf, &ce);
+	ev->n += B;
+	if (ev->n == 0) {
+		err_fail(err, errlen, "the dataset has no validation windows this checkpoint takes");
+		goto out;
+	}
+	ev->ce = ce / (double)ev->n;
+	ev->loss = ev->kl = NAN;
+	ev->acc_tf = (double)hit_tf / ((double)ev->n * T);
+	ev->acc_sampled = (double)ev->music.same / (double)ev->music.steps;
+	rc = 0;
+out:
+	nn_set_threads(threads0);
+	free(in);
+	free(z);
+	seq_fini(&s);
+	model_close(&md);
+	return rc;
+}
