@@ -11,7 +11,7 @@ mv="$build/musicvae"
 work=$(mktemp -d "${TMPDIR:-/tmp}/test_train.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 . "$src/tests/taplib.sh"
-echo "1..24"
+echo "1..26"
 tiny="--steps 30 --z 8 --enc-units 16 --dec-units 16 --dec-layers 2 --batch 16 --log-every 10 --eval-every 30 --valid-max 32"
 t "dataset --info reads a synthetic melody set" sh -c "'$build/tests/test_train' --make-dataset melody '$work/mel.ds' &&
 	'$mv' dataset --info '$work/mel.ds' | grep -q 'melody, 32 steps'"
@@ -33,6 +33,12 @@ t "resume on another dataset is refused and names --warm-start" sh -c "'$mv' dat
 t "--warm-start continues on another dataset from the saved step" sh -c "cp -r '$work/mel' '$work/melw' &&
 	'$mv' train --data '$work/mel2.ds' -o '$work/melw' --steps 50 --warm-start -q && test \$(wc -l < '$work/melw/train_log.csv') -eq 6 &&
 	'$mv' train --data '$work/mel2.ds' -o '$work/melw' --evaluate | grep -q '^step 50:'"
+t "--warm-start takes new schedules from the command line (beta here)" sh -c "cp -r '$work/mel' '$work/melb' &&
+	'$mv' train --data '$work/mel2.ds' -o '$work/melb' --steps 60 --warm-start --max-beta 0.001 --beta-rate 0.5 -q &&
+	tail -n 1 '$work/melb/train_log.csv' | awk -F, '{ exit !(\$1 == 60 && \$5 > 0.0009 && \$5 <= 0.001) }'"
+t "--warm-start refuses another model shape" sh -c "cp -r '$work/mel' '$work/melz' &&
+	! '$mv' train --data '$work/mel2.ds' -o '$work/melz' --steps 60 --warm-start --z 16 -q 2>'$work/e' &&
+	grep -q 'keeps the saved model.s shape (z 8' '$work/e'"
 t "attributes writes MODEL/attributes.json" "$mv" attributes "$work/mel" "$work/mel.ds"
 t "sample with an attribute vector" "$mv" sample "$work/mel" -n 2 --seed 3 --attr note_density=1.5
 t "drum attributes" sh -c "'$mv' attributes '$work/drums' '$work/drums.ds' -o '$work/da.json' &&

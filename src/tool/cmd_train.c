@@ -37,8 +37,10 @@ train_usage(FILE *f)
 	    "  --seed S                (1) same seed, data and threads = the same weights bit for bit\n"
 	    "  --threads N             OpenBLAS threads (1)\n"
 	    "  --resume                continue from MODEL_DIR/" TRAIN_STATE_FILE " (its hyper-parameters)\n"
-	    "  --warm-start            as --resume on another dataset of the same kind (fine-tuning: the step,\n"
-	    "                          optimizer and schedules carry on; --steps counts from the first run)\n"
+	    "  --warm-start            as --resume, also on another dataset of the same kind (fine-tuning: the\n"
+	    "                          step, weights and optimizer carry on; --steps counts from the first run;\n"
+	    "                          --lr/--decay/--min-lr, --max-beta/--beta-rate, --free-bits, --dropout-keep,\n"
+	    "                          --sampling/--sampling-rate, --clip given here replace the saved ones)\n"
 	    "  --evaluate              only print the saved state's validation metrics on the dataset given\n"
 	    "                          (any of the model's kind; all its validation windows unless --valid-max N):\n"
 	    "                          loss, accuracy teacher-forced and of the argmax reconstruction (z = mu, the\n"
@@ -106,6 +108,16 @@ train_opt(struct train_hp *hp, int ch, const char *arg)
 		{ 's', 0, 9.2e18 }, { 't', 1, 64 },
 	};
 
+	static const struct { int ch; unsigned bit; } given[] = {
+		{ 'l', TRAIN_GIVEN_LR }, { 'y', TRAIN_GIVEN_LR }, { 'm', TRAIN_GIVEN_LR }, { 'B', TRAIN_GIVEN_BETA },
+		{ 'R', TRAIN_GIVEN_BETA }, { 'F', TRAIN_GIVEN_FREE_BITS }, { 'K', TRAIN_GIVEN_KEEP },
+		{ 'S', TRAIN_GIVEN_SAMPLING }, { 'r', TRAIN_GIVEN_SAMPLING }, { 'c', TRAIN_GIVEN_CLIP },
+		{ 'z', TRAIN_GIVEN_SHAPE }, { 'E', TRAIN_GIVEN_SHAPE }, { 'U', TRAIN_GIVEN_SHAPE }, { 'L', TRAIN_GIVEN_SHAPE },
+	};
+
+	for (size_t i = 0; i < sizeof given / sizeof given[0]; i++)
+		if (given[i].ch == ch)
+			hp->given |= given[i].bit;
 	if (ch == 'S')
 		return train_sampling(arg, hp);
 	for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {

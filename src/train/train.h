@@ -38,7 +38,17 @@ struct train_hp {
 	int valid_max;          /* validation windows evaluated (0: all) */
 	uint64_t seed;
 	int threads;            /* OpenBLAS threads: bitwise results hold for one thread count */
+	unsigned given;         /* TRAIN_GIVEN_*: set on the command line (a warm start takes them over the saved) */
 };
+
+/* Schedules a warm start may change (the shape of the model it may not). */
+#define TRAIN_GIVEN_LR 1u               /* lr, decay, min_lr */
+#define TRAIN_GIVEN_BETA 2u             /* max_beta, beta_rate */
+#define TRAIN_GIVEN_FREE_BITS 4u
+#define TRAIN_GIVEN_KEEP 8u             /* dropout */
+#define TRAIN_GIVEN_SAMPLING 16u        /* sampling, sampling_rate */
+#define TRAIN_GIVEN_CLIP 32u
+#define TRAIN_GIVEN_SHAPE 64u           /* z, units, layers: refused on a warm start */
 
 /* The trainable model: every tensor, in checkpoint order, and the layer views over them. */
 struct train_model {

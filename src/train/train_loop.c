@@ -325,6 +325,32 @@ train_kind_check(const struct train *tr, const struct dataset *d, char *err, siz
 	return -1;
 }
 
+/* A warm start's schedules: those given on the command line replace the saved ones (fine-tuning with, say,
+ * more free bits); a different model shape cannot be warm-started. */
+static int
+train_warm_hp(struct train_hp *to, const struct train_hp *cl, char *err, size_t errlen)
+{
+	if ((cl->given & TRAIN_GIVEN_SHAPE) && (cl->z != to->z || cl->enc_units != to->enc_units ||
+	    cl->dec_units != to->dec_units || cl->dec_layers != to->dec_layers)) {
+		snprintf(err, errlen, "--warm-start keeps the saved model's shape (z %d, encoder %d, decoder %dx%d)",
+		    to->z, to->enc_units, to->dec_layers, to->dec_units);
+		return -1;
+	}
+	if (cl->given & TRAIN_GIVEN_LR)
+		to->lr = cl->lr, to->decay = cl->decay, to->min_lr = cl->min_lr;
+	if (cl->given & TRAIN_GIVEN_BETA)
+		to->max_beta = cl->max_beta, to->beta_rate = cl->beta_rate;
+	if (cl->given & TRAIN_GIVEN_FREE_BITS)
+		to->free_bits = cl->free_bits;
+	if (cl->given & TRAIN_GIVEN_KEEP)
+		to->keep = cl->keep;
+	if (cl->given & TRAIN_GIVEN_SAMPLING)
+		to->sampling = cl->sampling, to->sampling_rate = cl->sampling_rate;
+	if (cl->given & TRAIN_GIVEN_CLIP)
+		to->clip = cl->clip;
+	return 0;
+}
+
 static int
 train_setup(struct train *tr, const struct train_hp *hp, const struct dataset *d, const char *dir, int resume,
     char *err, size_t errlen)
@@ -335,6 +361,8 @@ train_setup(struct train *tr, const struct train_hp *hp, const struct dataset *d
 			return -1;
 		tr->hp.steps = hp->steps;
 		tr->hp.threads = hp->threads;
+		if ((resume & TRAIN_WARM) && train_warm_hp(&tr->hp, hp, err, errlen) < 0)
+			return -1;
 	} else {
 		if (train_model_init(&tr->m, &tr->hp, err, errlen) < 0)
 			return -1;
