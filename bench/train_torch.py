@@ -3,7 +3,9 @@
 # mu / softplus sigma, reparameterisation, z -> tanh initial state, 2-layer LSTM decoder fed [previous target
 # one-hot, z], output projection, softmax cross-entropy + beta * KL, global-norm clip 1.0, Adam) in PyTorch
 # (Debian's python3-torch), on random windows, timed the way bench_train times ours.
-# Usage: /usr/bin/python3 bench/train_torch.py KIND STEPS THREADS BATCH MODE
+# Usage: /usr/bin/python3 bench/train_torch.py KIND STEPS THREADS BATCH MODE [Z UE UD L]
+#   (Z UE UD L: latent, encoder units, decoder units and layers; default 128 256 256 2, bench_train's default;
+#   256 512 256 2 is cat-mel_2bar_small)
 #   KIND melody|drums; MODE cell (an LSTMCell loop, step by step as scheduled sampling needs and as ours runs)
 #   or seq (nn.LSTM over the whole teacher-forced sequence: the fastest a PyTorch user can write it)
 # Prints one JSON line.
@@ -62,8 +64,11 @@ class FlatVae(nn.Module):
 
 
 def main():
+    global Z, UE, UD, L
     kind, steps, threads, batch, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), \
         sys.argv[5]
+    if len(sys.argv) > 9:
+        Z, UE, UD, L = (int(v) for v in sys.argv[6:10])
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     din, d = (10, 512) if kind == "drums" else (90, 90)
@@ -87,7 +92,9 @@ def main():
         opt.step()
     dt = time.perf_counter() - t0
     sps = steps * batch / dt
-    print(json.dumps({"kind": kind, "peer": "pytorch " + torch.__version__ + " " + mode, "z": Z, "enc_units": UE,
+    shape = "cat-mel_2bar_small" if (Z, UE, UD, L) == (256, 512, 256, 2) else \
+        "default" if (Z, UE, UD, L) == (128, 256, 256, 2) else "custom"
+    print(json.dumps({"kind": kind, "shape": shape, "peer": "pytorch " + torch.__version__ + " " + mode, "z": Z, "enc_units": UE,
                       "dec": "%dx%d" % (L, UD), "batch": batch, "threads": threads,
                       "samples_per_s": round(sps, 1), "ms_per_step": round(1e3 * batch / sps, 1)}), flush=True)
 

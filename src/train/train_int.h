@@ -7,27 +7,28 @@
 #include <stdio.h>
 
 #include "rng.h"
+#include "rnn.h"
 #include "train.h"
 
-/* Activations, caches and gradients of one batch of up to B rows, allocated once. */
+/* Activations, caches and gradients of one batch of up to B rows, allocated once (a step allocates nothing).
+ * Tensors indexed by step are step-major: [T, B, ...] for the rows of the batch being run. */
 struct train_buf {
 	int B;
 	float *x;               /* [B, T, D_in] */
 	int *target, *feed;     /* [T, B]: class per step; token fed at each step (-1: zeros) */
-	float *cmem;            /* every step cache below */
-	struct nn_lstm_cache *cef, *ceb;        /* [T] encoder directions */
-	struct nn_lstm_cache *cd;               /* [T, L] decoder layers */
+	float *seqmem;          /* every rnn_seq below */
+	struct rnn_seq enc[2];  /* encoder fw (processing order t) and bw (order T - 1 - t), K = D_in, U = Ue */
+	struct rnn_seq dec[TRAIN_MAX_LAYERS];   /* decoder layers, K = D + Z then Ud */
+	float *edh, *edc;       /* [2][B, Ue]: encoder state gradients per direction */
 	float *hlast, *dhlast;  /* [B, 2Ue] */
 	float *mu, *spre, *sigma, *eps, *z, *dz, *dmu, *dsig, *dspre;  /* [B, Z] */
 	float *pre, *dpre;      /* [B, 2 L Ud] */
-	float *c, *h, *c0, *h0, *dc, *dh;       /* [L, B, Ud] */
-	float *xh;              /* [L][B, K_l + Ud] */
-	float *dxin;            /* [B, D + Z] */
-	float *gates;           /* [B, 4Ud] */
+	float *c0, *h0, *dc, *dh;       /* [L, B, Ud] */
+	float *dxin;            /* [B, max_l (K_l + Ud)]: one decoder layer's input gradient */
 	float *top, *mask;      /* [T, B, Ud]: top-layer output (after dropout), dropout mask */
 	float *dtop;            /* [B, Ud] */
 	float *logits, *dlogits;        /* [T, B, D] */
-	float *scratch;
+	double *draw;           /* [T, B]: scheduled sampling's uniform for the class drawn (< 0: feed the target) */
 };
 
 enum train_feed_mode {
@@ -57,7 +58,12 @@ void train_buf_fini(struct train_buf *b);
 /* Windows rows[0..B) of d into the batch's x and target. */
 void train_load_rows(const struct train_model *m, struct train_buf *b, const struct dataset *d,
     const size_t *rows, int B, int kind);
-/* One update on the loaded batch: forward with caches, backward, clipping, Adam. */
+/* Forward with caches and backward on the loaded batch: every p[].g set, out's loss, CE and KL (not norm).
+ * r draws eps, scheduled sampling and dropout; r NULL takes eps from b->eps (s->p_sample and s->keep must
+ * then leave r unused). */
+void train_grad_batch(struct train_model *m, struct train_buf *b, int B, const struct train_sched *s,
+    struct rng *r, struct train_metrics *out);
+/* One update on the loaded batch: train_grad_batch, clipping, Adam. */
 void train_step_batch(struct train_model *m, struct train_buf *b, int B, const struct train_sched *s,
     struct rng *r, struct train_metrics *out);
 /* Validation metrics over d's windows rows[0..n) in batches of b->B, z = mu. */
