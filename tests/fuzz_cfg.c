@@ -82,7 +82,8 @@ fz_init(void)
 static int
 fz_includes_ok(const char *s)
 {
-	for (const char *p = s; (p = strchr(p, '@')) != NULL; p++) {
+	for (const char *q = s; (q = strchr(q, '@')) != NULL; q++) {   /* q, not p, moves on: p may sit on the NUL */
+		const char *p = q;
 		size_t n = 0;
 
 		if (strncasecmp(p, "@include", 8) != 0)

@@ -179,8 +179,8 @@ fz_bar(uint8_t h, const uint8_t *p, size_t left)
 	static struct rt_bar b;
 	size_t n = left > 0 ? p[0] : 0, i;
 
-	if (n > (left > 0 ? left - 1 : 0) / 4)
-		n = (left > 0 ? left - 1 : 0) / 4;
+	if (n > (left > 0 ? left - 1 : 0) / 6)
+		n = (left > 0 ? left - 1 : 0) / 6;
 	if (n > RT_BAR_EVENTS)
 		n = RT_BAR_EVENTS;
 	b.bar = fz_bar_now() + (h & 7);
@@ -188,13 +188,14 @@ fz_bar(uint8_t h, const uint8_t *p, size_t left)
 	b.flags = (h & 8) ? RT_BAR_REPEAT : 0;
 	b.n = (uint16_t)n;
 	for (i = 0; i < n; i++) {
-		const uint8_t *q = p + 1 + 4 * i;
+		const uint8_t *q = p + 1 + 6 * i;
 
+		/* any offset, in range or not: rt clamps a note-on's and ignores a note-off's */
 		b.ev[i] = (struct rt_bar_note){ (uint8_t)(q[0] % 17), (q[1] & 1) ? 0x90 : 0x80, q[2] & 0x7F,
-			q[3] & 0x7F };
+			q[3] & 0x7F, (int16_t)(uint16_t)(q[4] | q[5] << 8) };
 	}
 	ring_push(&fz_rt.bars, &b);
-	return left > 0 ? 1 + 4 * n : 0;
+	return left > 0 ? 1 + 6 * n : 0;
 }
 
 static void

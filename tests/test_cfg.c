@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -195,6 +196,59 @@ test_full(void)
 	ok(rc == 0 && c.n_connect_in == 1 && c.n_connect_out == 0, "lists ( ) and empty arrays [ ] are accepted");
 }
 
+/* rc -1, the message starts with "DIR/FILE:LINE: " and holds what, and c is what it was. */
+static void
+bad_include(int rc, const struct cfg *c, const char *file, int line, const char *what, const char *desc)
+{
+	char want[600];
+
+	snprintf(want, sizeof want, "%s/%s:%d: ", dir, file, line);
+	if (!ok(rc == -1 && strncmp(err, want, strlen(want)) == 0 && strstr(err, what) != NULL && c->bpm == 55,
+	    "%s: an error naming %s line %d and '%s'; the config kept", desc, file, line, what))
+		diag("  %s", err);
+}
+
+/* libconfig 1.5 exits the process (flex: "input in flex scanner failed") when an included file cannot be read,
+ * and blocks on a FIFO: such includes must be errors with file and line, the caller's config untouched. */
+static void
+test_include_bad(void)
+{
+	struct cfg c;
+	char sub[300], fifo[300];
+	int rc;
+
+	cfg_defaults(&c);
+	c.bpm = 55;
+	snprintf(sub, sizeof sub, "%s/sub", dir);
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+	if (mkdir(sub, 0755) < 0 || mkfifo(fifo, 0644) < 0) {
+		perror(sub);
+		exit(99);
+	}
+	rc = load_text(&c, "# main\n@include \"sub\"\nmode = \"continue\";\n");
+	bad_include(rc, &c, "t.conf", 2, "sub is a directory", "@include of a directory");
+	rc = load_text(&c, "@include \"/proc/self/mem\"\n");
+	bad_include(rc, &c, "t.conf", 1, "/proc/self/mem", "@include of a file that cannot be read");
+	alarm(20);              /* libconfig would wait for a writer */
+	rc = load_text(&c, "\n\n  @include \"fifo\"\n");
+	alarm(0);
+	bad_include(rc, &c, "t.conf", 3, "is not a regular file", "@include of a FIFO");
+	rc = load_text(&c, "@include \"nowhere.conf\"\n");
+	bad_include(rc, &c, "t.conf", 1, "nowhere.conf: No such file", "@include of a missing file");
+	write_file("inc.conf", "clock = { bpm = 77; };\n@include \"sub\"\n", 38);
+	rc = load_text(&c, "@include \"inc.conf\"\n");
+	bad_include(rc, &c, "inc.conf", 2, "sub is a directory", "a directory included by an included file");
+	write_file("inc.conf", "@include \"inc.conf\"\n", 21);
+	rc = load_text(&c, "@include \"inc.conf\"\n");
+	bad_include(rc, &c, "inc.conf", 1, "nested more than 10 deep", "a file that includes itself");
+	rc = load_text(&c, "/* @include \"sub\"\n@include \"sub\" */\n# @include \"sub\"\n  // @include \"sub\"\n"
+	    "mode = \"continue\";\n");
+	if (!ok(rc == 0 && c.mode == CFG_MODE_CONTINUE, "@include in comments is not looked at, as libconfig does"))
+		diag("  %s", err);
+	rmdir(sub);
+	unlink(fifo);
+}
+
 static void
 test_include(void)
 {
@@ -216,6 +270,7 @@ test_include(void)
 	snprintf(want, sizeof want, "%s/inc.conf:2: syntax error", dir);
 	if (!ok(rc == -1 && strncmp(err, want, strlen(want)) == 0, "a syntax error in an included file names it"))
 		diag("  %s", err);
+	test_include_bad();
 }
 
 /* ---- errors --------------------------------------------------------------------------------------- */

@@ -13,7 +13,7 @@ PID=
 trap '[ -n "$PID" ] && kill -9 $PID 2>/dev/null; rm -rf "$W"' EXIT INT TERM
 n=0
 ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; sed 's/^/# /' "$W/log" 2>/dev/null | tail -n 8; fi; }
-echo "1..14"
+echo "1..15"
 "$build/tests/mkmodel" mel "$W/mel" 3 && "$build/tests/mkmodel" drums "$W/drums" 3 || { echo "Bail out! mkmodel"; exit 1; }
 conf() { # conf FILE MODE MODEL
 	printf 'mode = "%s";\nmodel = { path = "%s"; seed = 1; };\nbackend = { type = "null"; };\n' "$2" "$3" > "$1"
@@ -46,6 +46,10 @@ kill -HUP $PID; sleep 0.5
 kill -0 $PID && grep -q 'reload refused.*clock.bpm' "$W/log"; ok $? "SIGHUP with a bad config: refused with the reason, still running"
 kill -USR1 $PID; sleep 0.3
 grep 'status:' "$W/log" | tail -n 1 | grep -q 'mode generate, tempo 120.0000'; ok $? "the running configuration is kept"
+mkdir "$W/conf.d"; cp "$W/keep.conf" "$W/good.conf"; printf '@include "conf.d"\n' >> "$W/good.conf"
+kill -HUP $PID; sleep 0.5
+kill -0 $PID && grep -q 'reload refused.*good.conf:4: @include "conf.d": .*conf.d is a directory' "$W/log"
+ok $? "SIGHUP with an @include of a directory: refused naming file and line, still running"
 conf "$W/good.conf" morph "$W/drums"
 kill -HUP $PID; sleep 1
 kill -USR1 $PID; sleep 0.3

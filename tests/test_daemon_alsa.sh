@@ -104,10 +104,13 @@ if [ "${1:-}" = --guest ]; then
 		finish
 		;;
 	external)
-		for s in ext jit tempo drop spp; do
+		for s in ext jit tempo drop spp reloc-mel reloc-hier; do
 			rec "$s"
-			daemon "$s" ext
-			play "$s" "$W/$s.script" --delay 500000
+			case $s in reloc-hier) daemon "$s" ext4 ;; *) daemon "$s" ext ;; esac
+			case $s in
+			reloc-*) play "$s" "$W/reloc.script" --delay 500000 ;;
+			*) play "$s" "$W/$s.script" --delay 500000 ;;
+			esac
 			case $s in
 			ext) sleep 5.5; status ext ;;
 			tempo) sleep 7.3; status tempo ;;
@@ -145,7 +148,7 @@ ls /boot/vmlinuz-* >/dev/null 2>&1 || skip "no kernel in /boot (apt-get install 
 command -v aconnect >/dev/null 2>&1 || skip "aconnect missing (apt-get install alsa-utils)"
 command -v node >/dev/null 2>&1 || skip "node missing (run scripts/install-deps)"
 [ -x "$P" ] || { echo "Bail out! $P not built"; exit 1; }
-echo "1..33"
+echo "1..41"
 W=$(mktemp -d "${TMPDIR:-/tmp}/test_daemon_alsa.XXXXXX") || exit 1
 trap '[ -n "${ALSA_TEST_KEEP:-}" ] && echo "# kept $W" || rm -rf "$W"' EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM
@@ -154,12 +157,13 @@ N=0
 ok() { N=$((N + 1)); if [ "$1" -eq 0 ]; then echo "ok $N - $2"; else echo "not ok $N - $2"; fi; }
 diag() { sed 's/^/# /' "$@"; }
 "$build/tests/mkmodel" mel "$W/mel" 7 || { echo "Bail out! mkmodel failed"; exit 1; }
+"$build/tests/mkmodel" melhier "$W/hier" 7 || { echo "Bail out! mkmodel melhier failed"; exit 1; }
 
 # conf NAME SETTINGS...: the model and an ALSA backend; CIN/COUT are the connect lists, BACKEND more settings
 conf() {
 	f=$W/$1.conf; shift
 	{
-		echo "model = { path = \"$W/mel\"; seed = 11; temperature = ${TEMP:-0.5}; };"
+		echo "model = { path = \"${MODEL:-$W/mel}\"; seed = 11; temperature = ${TEMP:-0.5}; };"
 		echo "backend = { type = \"alsa\"; connect_output = [ ${COUT:-\"^rec:in\$\"} ]; connect_input = [ ${CIN:-} ];"
 		echo "  ${BACKEND:-} };"
 		for l in "$@"; do echo "$l"; done
@@ -172,7 +176,8 @@ COUT='"^late:"' BACKEND='client_name = "mvd-test"; input_port = "keys_in"; outpu
 COUT='"^late:", "^other:in$"' BACKEND='client_name = "mvd-test"; input_port = "keys_in"; output_port = "notes_out";' \
 	conf late-reload
 conf ext 'clock = { source = "external"; };'
-TEMP=0 conf cont 'mode = "continue";' 'capture = { rest_seconds = 10.0; };' 'clock = { send_transport = true; };'
+MODEL=$W/hier conf ext4 'clock = { source = "external"; };'
+TEMP=0 conf cont 'mode = "continue";' 'continue = { candidates = 1; };' 'capture = { rest_seconds = 10.0; };' 'clock = { send_transport = true; };'
 
 # scripts ("USEC HEX...", after the start): a 3000-byte SysEx; eight notes for the aconnect'ed keyboard
 awk 'BEGIN { printf "0 F0"; for (i = 0; i < 3000; i++) printf " %02X", i % 128; print " F7" }' > "$W/sysex.script"
@@ -192,6 +197,13 @@ awk 'BEGIN { f = 60e6 / (123 * 24); print 0, "FA";
 	for (i = 0; i < 24 * 4 * 3 + 40; i++) printf "%d F8\n", int(f * i + 0.5) + 5000;
 	stop = int(f * i + 0.5) + 5000; print stop, "FC"; print stop + 500000, "F2 28 00"; print stop + 502000, "FB";
 	for (j = 0; j < 24 * 4 * 2; j++) printf "%d F8\n", stop + 502000 + int(f * (j + 1) + 0.5) }' > "$W/spp.script"
+# relocations (as in test_daemon_jack.sh), 200 BPM: steps 0-111 continuously, then Stop, SPP_STEP, Continue and
+# play to LAST_STEP, for each pair: bar 5 step 8 (odd), bar 3 step 8 (odd; across bar 4), bar 6, bar 1 step 4
+RELOC="88 111 56 79 96 111 20 40"
+awk -v segs="$RELOC" 'function run(n,  i) { for (i = 0; i < n; i++) printf "%d F8\n", int(t + f * i + 0.5); t += f * n }
+BEGIN { f = 60e6 / (200 * 24); t = 5000; print 0, "FA"; run(6 * 111 + 3); n = split(segs, s, " ");
+	for (k = 1; k < n; k += 2) { p = s[k]; print int(t), "FC"; printf "%d F2 %02X %02X\n", int(t) + 250000, p % 128, int(p / 128);
+		print int(t) + 500000, "FB"; t = int(t) + 500000 + f; run(6 * (s[k + 1] - p) + 3) } }' > "$W/reloc.script"
 # continue: the player plays examples/phrase-a.mid (2 bars, onsets up to 0.3 step early or late) from bar 3
 printf '0 2 60 90\n2 2 62 80\n4 2 64 90\n6 2 67 80\n8 4 72 100\n12 2 71 80\n14 2 67 80\n16 3 69 90\n19 1 67 70\n20 2 65 80\n22 2 64 80\n24 6 60 100\n' |
 awk '{ j = (NR % 5 - 2) * 18750; on = (48 + $1) * 125000 + j; off = (48 + $1 + $2) * 125000 - 2000;
@@ -348,6 +360,26 @@ $CHECK ticks "$E/spp.rec" 4 continue 2>&1 | grep -v '^#' | grep ' on ' | awk '$1
 awk '$1 >= 40 && $1 < 64 && $2 == "on"' "$W/ref.steps" | head -n "$(wc -l < "$W/spp.steps")" | cmp -s - "$W/spp.steps" &&
 	[ "$(head -n 1 "$W/spp.steps" | cut -d' ' -f1)" = 40 ]
 ok $? "SPP 40 + Continue: resumes on step 40 with that step's notes"
+# relocations to odd and even bars: each segment plays what continuous play gave at those steps
+for m in mel:2 hier:4; do
+	R=$E/reloc-${m%:*}.rec
+	seg() { # seg K [continue]: the recording up to the (K+1)-th Stop, numbered from the last Continue on
+		awk -v k="$1" '$2 == "FC" && ++n > k { exit } { print }' "$R" > "$W/seg.rec"
+		$CHECK ticks "$W/seg.rec" 4 ${2:-} 2>&1 | grep -v '^#' | grep ' on '
+	}
+	seg 0 > "$W/reloc.ref"
+	k=1
+	set -- $RELOC
+	while [ $# -ge 2 ]; do
+		seg $k continue > "$W/reloc.got"
+		awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b' "$W/reloc.ref" > "$W/reloc.want"
+		n=$(wc -l < "$W/reloc.want")
+		[ "$n" -gt 0 ] && cmp -s "$W/reloc.want" "$W/reloc.got"
+		ok $? "${m#*:}-bar model, SPP $1 (bar $(($1 / 16)) step $(($1 % 16))) + Continue: steps $1-$2 play what continuous play gave ($n note-ons)"
+		diff "$W/reloc.want" "$W/reloc.got" | head -n 6 | diag
+		k=$((k + 1)); shift 2
+	done
+done
 
 # ---- call and response ------------------------------------------------------------------------------------------
 boot continue
@@ -371,7 +403,7 @@ diff "$W/cont.want" "$W/cont.got" | head -n 10 | diag
 
 # ---- all runs ---------------------------------------------------------------------------------------------------
 cat "$W"/*/d-*.log 2>/dev/null | sed -n 's/.*ALSA: closed after \([0-9]*\) periods (\([0-9]*\) late).*/\1 \2/p' |
-	awk '{ n++; p += $1; l += $2 } END { printf "%d runs, %d periods, %d computed late\n", n, p, l; exit !(n == 10 && l == 0) }' \
+	awk '{ n++; p += $1; l += $2 } END { printf "%d runs, %d periods, %d computed late\n", n, p, l; exit !(n == 12 && l == 0) }' \
 	> "$W/out"
 ok $? "the I/O thread computed every period before its time: $(cat "$W/out")"
-[ $N = 33 ] || echo "# planned 33 tests, ran $N"
+[ $N = 41 ] || echo "# planned 41 tests, ran $N"

@@ -11,7 +11,7 @@ D=$build/musicvaed
 CHECK="node $src/tests/daemon_check.js"
 command -v node >/dev/null 2>&1 || { echo "1..0 # SKIP node missing (run scripts/install-deps)"; exit 0; }
 command -v jack_midi_clock >/dev/null 2>&1 || { echo "1..0 # SKIP jack_midi_clock missing (jack-midi-clock)"; exit 0; }
-echo "1..30"
+echo "1..38"
 jackenv_start
 W=$JACKENV_DIR
 MUSICVAED_SOCKET=$W/ctl; export MUSICVAED_SOCKET
@@ -22,7 +22,7 @@ S=$JACKENV_SERVER
 conf() {
 	f=$W/$1.conf; shift
 	{
-		echo "model = { path = \"$W/mel\"; seed = 11; temperature = ${TEMP:-0.5}; };"
+		echo "model = { path = \"${MODEL:-$W/mel}\"; seed = 11; temperature = ${TEMP:-0.5}; };"
 		echo "backend = { type = \"jack\"; server_name = \"$S\"; connect_output = [ \"^rec:in\$\" ];"
 		echo "  connect_input = [ \"^(play|clk|jack_midi_clock):\" ]; };"
 		for l in "$@"; do echo "$l"; done
@@ -187,6 +187,44 @@ awk '$1 >= 40 && $1 < 64 && $2 == "on"' "$W/ref.steps" | head -n "$(wc -l < "$W/
 	[ "$(head -n 1 "$W/spp.steps" | cut -d' ' -f1)" = 40 ]
 jackenv_ok $? "SPP 40 + Continue: resumes on step 40 with that step's notes"
 
+# Relocation to odd and even bars: after Stop, SPP and Continue, every step plays what continuous play gave
+# at that song position (windows stay on the grid of bar 0, so a window never starts on an odd bar).
+# One external-clock run per model: steps 0-111 continuously (the reference), then four relocations
+# "SPP_STEP LAST_STEP": bar 5 step 8 (odd), bar 3 step 8 (odd; across bar 4), bar 6 (even, mid 4-bar window),
+# bar 1 step 4 (odd).
+RELOC="88 111 56 79 96 111 20 40"
+awk -v segs="$RELOC" 'function run(n,  i) { for (i = 0; i < n; i++) printf "%d F8\n", int(t + f * i + 0.5); t += f * n }
+BEGIN { f = 48000 * 60 / (200 * 24); t = 256; print 0, "FA"; run(6 * 111 + 3); n = split(segs, s, " ");
+	for (k = 1; k < n; k += 2) { p = s[k]; print int(t), "FC"; printf "%d F2 %02X %02X\n", int(t) + 12000, p % 128, int(p / 128);
+		print int(t) + 24000, "FB"; t = int(t) + 24000 + f; run(6 * (s[k + 1] - p) + 3) } }' > "$W/reloc.script"
+"$build/tests/mkmodel" melhier "$W/hier" 7 || jackenv_bail "mkmodel melhier failed"
+for m in mel:2 hier:4; do
+	name=${m%:*}; bars=${m#*:}
+	record "reloc-$name"
+	daemon "$(MODEL=$W/$name conf "reloc-$name" 'clock = { source = "external"; };')"
+	jackenv_bg "$JACK_PROBE" play --server "$S" --client play --connect 'musicvaed:midi_in' 'rec:in' --script "$W/reloc.script" --delay 512
+	frames_wait "$(tail -n 1 "$W/reloc.script" | cut -d' ' -f1)"
+	finish
+	R=$W/reloc-$name.rec
+	# segment k: the recording up to the (k+1)-th Stop, numbered by its ticks from the last Continue on
+	seg() {
+		awk -v k="$1" '$2 == "FC" && ++n > k { exit } { print }' "$R" > "$W/seg.rec"
+		$CHECK ticks "$W/seg.rec" 5 ${2:-} 2>&1 | grep -v '^#' | grep ' on '
+	}
+	seg 0 > "$W/reloc-$name.ref"
+	k=1
+	set -- $RELOC
+	while [ $# -ge 2 ]; do
+		seg $k continue > "$W/reloc.got"
+		awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b' "$W/reloc-$name.ref" > "$W/reloc.want"
+		n=$(wc -l < "$W/reloc.want")
+		[ "$n" -gt 0 ] && cmp -s "$W/reloc.want" "$W/reloc.got"
+		jackenv_ok $? "$bars-bar model, SPP $1 (bar $(($1 / 16)) step $(($1 % 16))) + Continue: steps $1-$2 play what continuous play gave ($n note-ons)"
+		diff "$W/reloc.want" "$W/reloc.got" | head -n 6 | sed 's/^/# /'
+		k=$((k + 1)); shift 2
+	done
+done
+
 # 22-24. Continue mode: the player plays examples/phrase-a.mid (2 bars, onsets up to 0.3 step early or late)
 # from bar 3; the answer must start at bar 5 and equal `musicvae decode` of `musicvae encode` of that file.
 "$build/musicvae" encode "$W/mel" "$src/examples/phrase-a.mid" > "$W/a.json" 2>/dev/null &&
@@ -195,7 +233,7 @@ node -e '
 const ns = require(process.argv[1])[0];
 for (const n of ns.notes) console.log(`${n.quantizedStartStep || 0} on ${n.pitch}`);' "$W/a.ns.json" | sort -n > "$W/cont.want"
 record cont
-TEMP=0 daemon "$(TEMP=0 conf cont 'mode = "continue";' 'capture = { rest_seconds = 10.0; };' 'clock = { send_transport = true; };')"
+TEMP=0 daemon "$(TEMP=0 conf cont 'mode = "continue";' 'continue = { candidates = 1; };' 'capture = { rest_seconds = 10.0; };' 'clock = { send_transport = true; };')"
 i=0; until grep -q ' FA$' "$W/cont.rec" 2>/dev/null; do i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1; done
 origin=$(awk '$2 == "FA" { print $1; exit }' "$W/cont.rec")
 # phrase-a: step, length, pitch, velocity (as examples/ has it); 6000 frames per step at 120 BPM
@@ -242,16 +280,20 @@ $CHECK held "$W/garbage.rec" > "$W/out" 2>&1; jackenv_ok $? "garbage input: no s
 allocs=$(awk '{ print $4 + $6 }' "$W/rtalloc.txt" 2>/dev/null)
 echo "# process thread: $(cat "$W/rtalloc.txt" 2>/dev/null)"
 if [ "${MVD_ASAN:-no}" = yes ]; then
-	JACKENV_N=$((JACKENV_N + 1)); echo "ok $JACKENV_N # SKIP allocation count: AddressSanitizer build"
+	JACKENV_N=$((JACKENV_N + 1)); echo "ok $JACKENV_N # SKIP allocation count: sanitizer build (MVD_ASAN=yes: it owns malloc)"
 else
 	[ "${allocs:-x}" = 0 ] && awk '{ exit !($2 > 1000) }' "$W/rtalloc.txt"
 	jackenv_ok $? "no malloc or free on the JACK process thread during 30 s"
 fi
 
-# 27-28. The server goes away and comes back under the same name: the daemon reconnects and plays again.
+# 27-28. The server goes away and comes back under the same name: the daemon reconnects and plays again. A
+# control client asks for the status every 10 ms meanwhile: the engine reads the clock's counters while the main
+# thread resets the RT state for the new server (a data race under ThreadSanitizer when rt_reset overwrote them).
 record before
 daemon "$(conf restart)"
 sleep 2
+(while sleep 0.01; do echo status; done | socat -u - UNIX-CONNECT:"$W/ctl" > /dev/null 2>&1) &
+FLOOD=$!
 jackenv_kill "$REC"
 kill -TERM "$JACKENV_PID"; wait "$JACKENV_PID" 2>/dev/null
 sleep 1.5
@@ -262,6 +304,7 @@ i=0; until jack_lsp -s "$S" >/dev/null 2>&1; do i=$((i + 1)); [ $i -gt 100 ] && 
 record after
 i=0; until grep -q 'connected again' "$DLOG"; do i=$((i + 1)); [ $i -gt 150 ] && break; sleep 0.1; done
 sleep 4
+kill "$FLOOD" 2>/dev/null; wait "$FLOOD" 2>/dev/null
 finish
 [ $alive = 0 ] && grep -q 'server gone; reconnecting' "$DLOG" && grep -q 'connected again' "$DLOG"
 jackenv_ok $? "JACK server restarted: the daemon survived, reconnected"

@@ -61,7 +61,7 @@ check_kind(const char *kind)
 	if (!ok(mkmodel(dir, kind, 42, err, sizeof err) == 0, "%s: random checkpoint written", kind) ||
 	    !ok(model_open(&md, dir, 8, err, sizeof err) == 0, "%s: loads", kind)) {
 		diag("%s", err);
-		skip(9, "no model");
+		skip(11, "no model");
 		return;
 	}
 	rowy = (size_t)md.vae.num_steps * md.vae.out_depth;
@@ -111,6 +111,27 @@ check_kind(const char *kind)
 		all_same &= tokens_equal(&md, one, out + b * rowy);
 	}
 	ok(all_same, "%s: OpenBLAS mode picks the exact mode's tokens for 8 z", kind);
+	/* Fast mode: N candidates in one batched call are the single decodes, bit for bit; N copies of one z
+	 * are N copies of its single decode (the daemon's candidates rely on it). */
+	model_decode(&md, z, 8, NULL, 0.0f, 0, out, err, sizeof err);
+	all_same = 1;
+	for (int b = 0; b < 8; b++) {
+		model_decode(&md, z + b * md.vae.z_dim, 1, NULL, 0.0f, 0, one, err, sizeof err);
+		all_same &= memcmp(one, out + b * rowy, rowy * sizeof(float)) == 0;
+	}
+	ok(all_same, "%s: fast mode: row b of a batch of 8 equals decoding z_b alone", kind);
+	{
+		float zc[8 * 24];
+		for (int b = 0; b < 8; b++)
+			memcpy(zc + b * md.vae.z_dim, z + 5 * md.vae.z_dim, sizeof(float) * md.vae.z_dim);
+		model_decode(&md, zc, 8, NULL, 0.0f, 0, out, err, sizeof err);
+		model_decode(&md, zc, 1, NULL, 0.0f, 0, one, err, sizeof err);
+		all_same = 1;
+		for (int b = 0; b < 8; b++)
+			all_same &= memcmp(one, out + b * rowy, rowy * sizeof(float)) == 0 &&
+			    tokens_equal(&md, one, out + b * rowy);
+		ok(all_same, "%s: fast mode: 8 copies of one z decode to its single decode's tokens", kind);
+	}
 
 	/* Seeded sampling replays, and row b of a batch replays alone from its own stream. */
 	model_decode(&md, z, 8, NULL, 1.0f, 77, out, err, sizeof err);
@@ -138,15 +159,61 @@ check_kind(const char *kind)
 	model_close(&md);
 }
 
+/* A model opened for one row (as the daemon opens them) grows to 8 decoder rows: one batched call, the
+ * same bits as 8 single decodes, no allocation per step. */
+static void
+check_reserve(void)
+{
+	char dir[256], err[512];
+	struct model md;
+	struct rng r;
+	float z[8 * 24], *out, *one;
+	size_t rowy;
+	int same = 1;
+	long calls;
+
+	snprintf(dir, sizeof dir, "%s/mel", tmpl);
+	if (!ok(model_open(&md, dir, 1, err, sizeof err) == 0 && model_reserve(&md, 8, err, sizeof err) == 0,
+	    "model_reserve: a model opened for 1 row takes 8")) {
+		diag("%s", err);
+		skip(2, "no model");
+		return;
+	}
+	rowy = (size_t)md.vae.num_steps * md.vae.out_depth;
+	out = calloc(8 * rowy, sizeof(float));
+	one = calloc(rowy, sizeof(float));
+	rng_seed(&r, 11);
+	random_z(&r, z, 8 * md.vae.z_dim);
+	model_decode(&md, z, 8, NULL, 0.0f, 0, out, err, sizeof err);
+	for (int b = 0; b < 8; b++) {
+		model_decode(&md, z + b * md.vae.z_dim, 1, NULL, 0.0f, 0, one, err, sizeof err);
+		same &= memcmp(one, out + b * rowy, rowy * sizeof(float)) == 0;
+	}
+	ok(same && md.dec.max_b == 8, "model_reserve: 8 rows in one call equal 8 single decodes");
+	alloccount_start();
+	dec_begin(&md.dec, 8, z, NULL, 0.0f, 0);
+	while (dec_step(&md.dec) >= 0)
+		;
+	calls = alloccount_stop();
+	if (ALLOCCOUNT_AVAILABLE)
+		is_int(calls, 0, "model_reserve: 8 rows decode without an allocator call");
+	else
+		skip(1, "the sanitizer owns the allocator");
+	free(out);
+	free(one);
+	model_close(&md);
+}
+
 int
 main(void)
 {
 	char cmd[512];
 
-	plan(33);
+	plan(42);
 	if (mkdtemp(tmpl) == NULL)
 		return 1;
 	check_kind("mel");
+	check_reserve();
 	check_kind("melhier");
 	check_kind("drums");
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpl);

@@ -73,6 +73,90 @@ test_matmul(void)
 	ok(max_rel(y, want, N) < 1e-5, "OpenBLAS sgemv agrees within 1e-5 for one row");
 }
 
+/* The fast mode's documented order: per column one fused multiply-add chain over k from 0. */
+static float
+ref_fma_chain(const float *x, const float *W, int K, int N, int j)
+{
+	float acc = 0.0f;
+
+	for (int k = 0; k < K; k++)
+		acc = fmaf(x[k], W[(size_t)k * N + j], acc);
+	return acc;
+}
+
+/* Fast products for every B the small-batch kernels take, ragged N, rows of x that are zero in some or all
+ * batch rows (one-hot inputs): every value is the one FMA chain, so row b is the same bits in any batch
+ * and with one or two threads. */
+static void
+test_matmul_fast(void)
+{
+	enum { K = 301, N = 203, BMAX = 8 };
+	static float x[BMAX * K], W[K * N], y[BMAX * N], y1[N];
+	int chain_ok = 1, alone_ok = 1;
+
+	fill(W, K * N, 0.5f);
+	fill(x, BMAX * K, 1.0f);
+	for (int b = 0; b < BMAX; b++)
+		for (int k = 0; k < 90; k++)     /* a one-hot block: zero but one entry per row */
+			x[b * K + k] = k == 7 * b + 3 ? 1.0f : 0.0f;
+	for (int b = 0; b < BMAX; b++)
+		for (int k = 200; k < 240; k++)  /* rows zero in every batch row: skipped */
+			x[b * K + k] = 0.0f;
+	nn_set_mode(NN_FAST);
+	for (int th = 1; th <= 2; th++) {
+		nn_set_threads(th);
+		for (int B = 1; B <= BMAX; B++) {
+			nn_matmul(B, K, N, x, W, y);
+			for (int b = 0; b < B; b++)
+				for (int j = 0; j < N; j++) {
+					float want = ref_fma_chain(x + b * K, W, K, N, j);
+					chain_ok &= memcmp(&y[b * N + j], &want, sizeof want) == 0;
+				}
+			for (int b = 0; b < B; b++) {
+				nn_matmul(1, K, N, x + b * K, W, y1);
+				alone_ok &= memcmp(y1, y + b * N, sizeof y1) == 0;
+			}
+		}
+	}
+	nn_set_threads(1);
+	ok(chain_ok, "fast products are one FMA chain in k order per column, B = 1..8, 1 and 2 threads");
+	ok(alone_ok, "fast products: row b of a batch equals the row alone bit for bit, B = 1..8");
+}
+
+/* The fast cell's vector lanes (16 and 8 wide) and its scalar tail compute the same bits: units 0, 16 and
+ * 24 of a 25-unit cell get identical weights, so their c and h must be identical. */
+static void
+test_cell_lanes(void)
+{
+	enum { K = 12, U = 25, B = 3 };
+	static float kern[(K + U) * 4 * U], bias[4 * U], xh[B * (K + U)], c[B * U], h[B * U], g[B * 4 * U];
+	struct nn_lstm l = { kern, bias, K, U };
+	int same = 1;
+
+	fill(kern, sizeof kern / sizeof kern[0], 0.4f);
+	fill(bias, 4 * U, 0.3f);
+	for (int q = 0; q < 4; q++)
+		for (int u = 16; u <= 24; u += 8) {
+			bias[q * U + u] = bias[q * U];
+			for (int k = 0; k < K + U; k++)
+				kern[k * 4 * U + q * U + u] = kern[k * 4 * U + q * U];
+		}
+	fill(c, B * U, 2.0f);
+	fill(h, B * U, 1.0f);
+	for (int b = 0; b < B; b++)
+		c[b * U + 16] = c[b * U + 24] = c[b * U];
+	nn_set_mode(NN_FAST);
+	for (int t = 0; t < 3; t++) {
+		fill(xh, B * (K + U), 3.0f);
+		nn_lstm_step(&l, B, xh, c, h, g);
+		for (int b = 0; b < B; b++)
+			for (int u = 16; u <= 24; u += 8)
+				same &= memcmp(&c[b * U], &c[b * U + u], sizeof(float)) == 0 &&
+				    memcmp(&h[b * U], &h[b * U + u], sizeof(float)) == 0;
+	}
+	ok(same, "fast LSTM cell: 16-lane, 8-lane and scalar units give the same bits");
+}
+
 /* h, c after one step of the cell written with scalar code from the formula in the reference notes. */
 static void
 ref_lstm(const float *kern, const float *bias, int K, int U, const float *x, float *c, float *h)
@@ -147,10 +231,12 @@ main(void)
 	const char *s = getenv("TEST_SEED");
 	uint64_t seed = s ? strtoull(s, NULL, 10) : 12345;
 
-	plan(13);
+	plan(16);
 	diag("seed %llu (TEST_SEED replays)", (unsigned long long)seed);
 	rng_seed(&r, seed);
 	test_matmul();
+	test_matmul_fast();
+	test_cell_lanes();
 	test_lstm();
 	test_pointwise();
 	return done_testing();

@@ -65,6 +65,9 @@ test_commands(void)
 		ok(cmd.seed == UINT64_MAX, "seed 2^64-1");
 	parse_ok("walk 0", PROTO_WALK, "walk");
 	parse_ok("walk 1", PROTO_WALK, "walk");
+	if (parse_ok("candidates 8", PROTO_CANDIDATES, "candidates"))
+		is_float(cmd.num, 8, 0, "candidates 8");
+	parse_ok("candidates 1", PROTO_CANDIDATES, "candidates");
 	parse_ok("attr list", PROTO_ATTR_LIST, "attr list");
 	if (parse_ok("attr set note_density -0.8", PROTO_ATTR_SET, "attr set"))
 		ok(strcmp(cmd.arg, "note_density") == 0 && cmd.num == -0.8, "attr set: name and amount");
@@ -130,7 +133,7 @@ test_counts(void)
 		int min, max;
 	} defs[] = {
 		{ "status", 0, 0 }, { "mode", 1, 1 }, { "tempo", 1, 1 }, { "temperature", 1, 1 }, { "seed", 1, 1 },
-		{ "walk", 1, 1 }, { "attr list", 0, 0 }, { "attr set", 2, 2 }, { "attr nudge", 2, 2 },
+		{ "walk", 1, 1 }, { "candidates", 1, 1 }, { "attr list", 0, 0 }, { "attr set", 2, 2 }, { "attr nudge", 2, 2 },
 		{ "attr reset", 0, 0 }, { "capture", 1, 1 }, { "sample", 1, 2 }, { "load", 2, 3 },
 		{ "slot list", 0, 0 }, { "slot save", 2, 2 }, { "slot load", 2, 2 }, { "morph", 3, 5 },
 		{ "chords", 1, PROTO_MAX_CHORDS }, { "key", 1, 1 }, { "model", 1, 1 }, { "bars", 0, 0 },
@@ -171,6 +174,9 @@ test_ranges(void)
 	parse_ack("temperature 5.01", PROTO_ACK_ARG, "0..5");
 	parse_ack("walk 1.5", PROTO_ACK_ARG, "0..1");
 	parse_ack("walk -1", PROTO_ACK_ARG, "0..1");
+	parse_ack("candidates 0", PROTO_ACK_ARG, "1..8");
+	parse_ack("candidates 9", PROTO_ACK_ARG, "1..8");
+	parse_ack("candidates 2.5", PROTO_ACK_ARG, "1..8");
 	parse_ack("seed 0", PROTO_ACK_ARG, "1..18446744073709551615");
 	parse_ack("seed -1", PROTO_ACK_ARG, "1..18446744073709551615");
 	parse_ack("seed 18446744073709551616", PROTO_ACK_ARG, "1..18446744073709551615");
@@ -354,7 +360,7 @@ test_usage(void)
 int
 main(void)
 {
-	plan(225);
+	plan(233);
 	test_commands();
 	test_counts();
 	test_ranges();

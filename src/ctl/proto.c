@@ -21,6 +21,7 @@ const char *const proto_usage[] = {
 	"temperature T                       sampling temperature (0 = argmax .. 5)",
 	"seed N                              generate mode's seed (same seed, same bars)",
 	"walk W                              generate: 0 = fresh sample per window, else random-walk step (0..1)",
+	"candidates N                        continue: answers decoded per window, the best played (1..8)",
 	"attr list                           attribute vectors of the model and their amounts",
 	"attr set NAME AMOUNT                amount of one attribute vector (-10..10)",
 	"attr nudge NAME DELTA               add DELTA to its amount",
@@ -201,6 +202,7 @@ static const struct proto_def proto_defs[] = {
 	{ "temperature", NULL, PROTO_TEMPERATURE, 1, 1, "temperature T (0..5)" },
 	{ "seed", NULL, PROTO_SEED, 1, 1, "seed N (1..2^64-1)" },
 	{ "walk", NULL, PROTO_WALK, 1, 1, "walk W (0..1)" },
+	{ "candidates", NULL, PROTO_CANDIDATES, 1, 1, "candidates N (1..8)" },
 	{ "attr", "list", PROTO_ATTR_LIST, 0, 0, "attr list" },
 	{ "attr", "set", PROTO_ATTR_SET, 2, 2, "attr set NAME AMOUNT (-10..10)" },
 	{ "attr", "nudge", PROTO_ATTR_NUDGE, 2, 2, "attr nudge NAME DELTA (-10..10)" },
@@ -272,6 +274,11 @@ proto_args(const struct proto_def *d, int argc, char **argv, struct proto_cmd *c
 	case PROTO_WALK:
 		if (proto_num(argv[0], 0.0, 1.0, &c->num) < 0)
 			return proto_fail(e, PROTO_ACK_ARG, "\"%.32s\": expected a walk step 0..1", argv[0]);
+		return 0;
+	case PROTO_CANDIDATES:
+		if (proto_num(argv[0], 1, PROTO_CANDIDATES_MAX, &c->num) < 0 || c->num != floor(c->num))
+			return proto_fail(e, PROTO_ACK_ARG, "\"%.32s\": expected a candidate count 1..%d", argv[0],
+			    PROTO_CANDIDATES_MAX);
 		return 0;
 	case PROTO_SEED: {
 		char *end;

@@ -16,6 +16,7 @@
 #define PROTO_MAX_CHORDS 16
 #define PROTO_SLOTS 8           /* latent slots A..H */
 #define PROTO_LIST_MAX 64       /* commands in one command list */
+#define PROTO_CANDIDATES_MAX 8  /* continue: answers decoded per window (the engine's CAND_MAX) */
 
 /* ACK codes (MPD's numbers where the meaning is the same). */
 enum proto_ack {
@@ -30,7 +31,7 @@ enum proto_ack {
 };
 
 enum proto_op {
-	PROTO_STATUS, PROTO_MODE, PROTO_TEMPO, PROTO_TEMPERATURE, PROTO_SEED, PROTO_WALK,
+	PROTO_STATUS, PROTO_MODE, PROTO_TEMPO, PROTO_TEMPERATURE, PROTO_SEED, PROTO_WALK, PROTO_CANDIDATES,
 	PROTO_ATTR_LIST, PROTO_ATTR_SET, PROTO_ATTR_NUDGE, PROTO_ATTR_RESET,
 	PROTO_CAPTURE, PROTO_SAMPLE, PROTO_LOAD, PROTO_SLOT_LIST, PROTO_SLOT_SAVE, PROTO_SLOT_LOAD,
 	PROTO_MORPH, PROTO_CHORDS, PROTO_KEY, PROTO_MODEL, PROTO_BARS, PROTO_PANIC,
@@ -57,7 +58,7 @@ struct proto_cmd {
 	int bars, slerp, pingpong;      /* morph */
 	int key;                        /* key: 0..11, -1 = none */
 	int has_num;
-	double num;                     /* tempo, temperature, walk, amount, delta, sample's temperature */
+	double num;                     /* tempo, temperature, walk, candidates, amount, delta, sample's temp. */
 	uint64_t seed;
 	long bar;                       /* load: first bar of the file (0) */
 	char arg[PROTO_ARG_MAX];        /* attribute, file, slot-save or model name */

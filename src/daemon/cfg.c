@@ -79,9 +79,11 @@ static const struct key keys[] = {
 	{ "capture", "rest_seconds", K_DOUBLE, OFF(rest_seconds), 0, 0.1, 60, NULL },
 	{ "output", "channel", K_INT, OFF(out_channel), 0, 1, 16, NULL },
 	{ "output", "velocity", K_INT, OFF(velocity), 0, 1, 127, NULL },
+	{ "output", "groove_timing", K_FLOAT, OFF(groove_timing), 0, 0, 1, NULL },
 	{ "output", "lookahead_bars", K_INT, OFF(lookahead_bars), 0, 1, 16, NULL },
 	{ "continue", "drift", K_FLOAT, OFF(drift), 0, 0, 10, NULL },
 	{ "continue", "answer_bars", K_INT, OFF(answer_bars), 0, 1, 64, NULL },
+	{ "continue", "candidates", K_INT, OFF(candidates), 0, 1, 8, NULL },
 	{ "generate", "walk", K_FLOAT, OFF(walk), 0, 0, 10, NULL },
 	{ "morph", "bars", K_INT, OFF(morph_bars), 0, 1, 1024, NULL },
 	{ "morph", "end", K_ENUM, OFF(morph_end), 0, 0, 0, morph_end_names },
@@ -128,10 +130,12 @@ cfg_defaults(struct cfg *c)
 	c->autostart = 1;
 	c->out_channel = 1;
 	c->velocity = 100;
+	c->groove_timing = 1.0f;
 	c->rest_seconds = 1.5;
 	c->lookahead_bars = 2;
 	c->mode = CFG_MODE_GENERATE;
 	c->answer_bars = 2;
+	c->candidates = 8;
 	c->morph_bars = 8;
 	c->morph_end = CFG_MORPH_PINGPONG;
 	c->slerp = 1;
@@ -622,6 +626,110 @@ set_include_dir(config_t *lc, const char *path, char *dir, size_t len)
 	config_set_include_dir(lc, n == 0 ? "/" : dir);
 }
 
+#define CFG_INCLUDE_DEPTH 10     /* libconfig 1.5's own limit */
+
+static int check_includes(const char *file, const char *from, const char *dir, int depth, char *err,
+    size_t errlen);
+
+/* The file an @include names (read from f after its opening quote) is a regular file that reads to its end,
+ * and so are those it includes. */
+static int
+check_include(FILE *f, const char *file, int line, const char *dir, int depth, char *err, size_t errlen)
+{
+	char name[512], full[1600], from[2800];
+	struct stat st;
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF && c != '"' && c != '\n') {
+		if (c == '\\' && (c = getc(f)) == EOF)
+			break;
+		if (n < sizeof name - 1)
+			name[n++] = (char)c;
+	}
+	name[n] = '\0';
+	if (c != '"')
+		return 0;               /* not an include libconfig would open: its parser reports it */
+	snprintf(full, sizeof full, "%s%s%s", name[0] != '/' && *dir ? dir : "", name[0] != '/' && *dir ? "/" : "",
+	    name);
+	if (depth >= CFG_INCLUDE_DEPTH)
+		return err_fail(err, errlen, "%s:%d: @include \"%s\": includes nested more than %d deep", file, line,
+		    name, CFG_INCLUDE_DEPTH);
+	if (stat(full, &st) < 0)
+		return err_fail(err, errlen, "%s:%d: @include \"%s\": %s: %s", file, line, name, full, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return err_fail(err, errlen, "%s:%d: @include \"%s\": %s is a directory (expected a configuration "
+		    "file)", file, line, name, full);
+	if (!S_ISREG(st.st_mode))
+		return err_fail(err, errlen, "%s:%d: @include \"%s\": %s is not a regular file", file, line, name, full);
+	snprintf(from, sizeof from, "%s:%d: @include \"%s\"", file, line, name);
+	return check_includes(full, from, dir, depth + 1, err, errlen);
+}
+
+/* libconfig 1.5 reads included files with a flex scanner that exits the process when a read fails (a
+ * directory, an unreadable file) and that would block on a FIFO: so every @include line outside comments and
+ * strings is checked first, and a bad one is an error naming the file and line. The file is read to its end
+ * (a read error is reported too, after `from`: the including file, line and name; NULL for the top file). */
+static int
+check_includes(const char *file, const char *from, const char *dir, int depth, char *err, size_t errlen)
+{
+	FILE *f = fopen(file, "r");
+	int c, prev = 0, line = 1, bol = 1, rc = 0;
+	enum { TEXT, STRING, LINE_COMMENT, BLOCK_COMMENT } st = TEXT;
+	char word[9];
+
+	if (f == NULL)          /* the top file: libconfig says why */
+		return from == NULL ? 0 : err_fail(err, errlen, "%s: %s: %s", from, file, strerror(errno));
+	while (rc == 0 && (c = getc(f)) != EOF) {
+		if (c == '\n') {
+			line++;
+			bol = 1;
+			if (st == LINE_COMMENT)
+				st = TEXT;
+		} else if (st == STRING) {
+			if (c == '\\') {
+				if ((c = getc(f)) == '\n')
+					line++;
+				c = 0;  /* an escaped character ends nothing */
+			} else if (c == '"')
+				st = TEXT;
+		} else if (st == BLOCK_COMMENT) {
+			if (prev == '*' && c == '/') {
+				st = TEXT;
+				c = 0;
+			}
+		} else if (st == TEXT) {
+			if (bol && c == '@' && fscanf(f, "%8[a-z]", word) == 1 && strcmp(word, "include") == 0) {
+				int sp = 0;
+				while ((c = getc(f)) == ' ' || c == '\t')
+					sp = 1;
+				if (sp && c == '"')
+					rc = check_include(f, file, line, dir, depth, err, errlen);
+				else if (c != EOF)
+					ungetc(c, f);
+				bol = 0;
+				continue;
+			}
+			if (c == '"')
+				st = STRING;
+			else if (c == '#' || (prev == '/' && c == '/'))
+				st = LINE_COMMENT;
+			else if (prev == '/' && c == '*') {
+				st = BLOCK_COMMENT;
+				c = 0;          /* its star does not end it: the comment needs one more */
+			}
+			if (c != ' ' && c != '\t' && c != '\r')
+				bol = 0;
+		}
+		prev = c;
+	}
+	if (rc == 0 && ferror(f))
+		rc = err_fail(err, errlen, "%s%s%s: cannot read: %s", from ? from : "", from ? ": " : "", file,
+		    strerror(errno));
+	fclose(f);
+	return rc;
+}
+
 static int
 read_fail(const config_t *lc, const char *path, const char *dir, char *err, size_t errlen)
 {
@@ -671,10 +779,12 @@ cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 	snprintf(t.file, sizeof t.file, "%s", path);
 	config_init(&lc);
 	set_include_dir(&lc, path, dir, sizeof dir);
-	if (config_read_file(&lc, path) != CONFIG_TRUE)
-		read_fail(&lc, path, dir, err, errlen);
-	else if (apply_group(&x, "", config_root_setting(&lc), &t) == 0)
-		rc = 0;
+	if (check_includes(path, NULL, *dir || path[0] != '/' ? dir : "/", 0, err, errlen) == 0) {
+		if (config_read_file(&lc, path) != CONFIG_TRUE)
+			read_fail(&lc, path, dir, err, errlen);
+		else if (apply_group(&x, "", config_root_setting(&lc), &t) == 0)
+			rc = 0;
+	}
 	config_destroy(&lc);
 	if (rc == 0)
 		*c = t;

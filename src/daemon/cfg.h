@@ -51,6 +51,7 @@ struct cfg {
 	int in_channel;                 /* 1..16, 0 = any */
 	int out_channel;                /* 1..16 (drum models default to 10) */
 	int velocity;                   /* note-on velocity when the model has none, 1..127 */
+	float groove_timing;            /* groove models: share of their micro-timing played, 0 (on the step)..1 */
 	double rest_seconds;            /* continue mode: answer after this long without notes */
 	int lookahead_bars;             /* bars generated ahead of the clock, >= 1 */
 
@@ -58,6 +59,7 @@ struct cfg {
 	enum cfg_mode mode;
 	float drift;                    /* continue: z random walk per bar (std. dev.) */
 	int answer_bars;                /* continue: bars answered (multiple of the model's length) */
+	int candidates;                 /* continue: answers decoded per window, the best kept (1..8) */
 	float walk;                     /* generate: 0 = a fresh prior sample per window; > 0 = walk step */
 	int morph_bars;                 /* morph: bars from slot A to slot B */
 	enum cfg_morph_end morph_end;

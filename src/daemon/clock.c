@@ -624,20 +624,28 @@ clock_step(const struct clock *c)
 	return clock_step_of_tick(c->next_tick);
 }
 
-uint64_t
-clock_predict_frame(const struct clock *c, int64_t step)
+double
+clock_predict_framef(const struct clock *c, int64_t step)
 {
 	double f;
 
 	if (!c->running)
-		return CLOCK_NO_FRAME;
+		return -1.0;
 	if (c->mode == CLOCK_MODE_INTERNAL)
-		return clock_tick_frame(c, step * CLOCK_TICKS_PER_STEP);
+		return (double)clock_tick_frame(c, step * CLOCK_TICKS_PER_STEP);
 	if (c->dll_n < 2 || !(c->dll_e2 > 0.0))
-		return CLOCK_NO_FRAME;
+		return -1.0;
 	/* dll_t1 is the filtered time of tick next_tick */
 	f = c->dll_t1 + (double)(step * CLOCK_TICKS_PER_STEP - c->next_tick) * c->dll_e2;
-	return f > 0.0 ? (uint64_t)clock_round(f) : 0;
+	return f > 0.0 ? f : 0.0;
+}
+
+uint64_t
+clock_predict_frame(const struct clock *c, int64_t step)
+{
+	double f = clock_predict_framef(c, step);
+
+	return f < 0.0 ? CLOCK_NO_FRAME : (uint64_t)clock_round(f);
 }
 
 void

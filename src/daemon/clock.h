@@ -121,6 +121,8 @@ double clock_bpm(const struct clock *c);
 int64_t clock_step(const struct clock *c);
 /* Predicted frame where `step` starts (internal: exact; external: DLL); CLOCK_NO_FRAME when stopped/unknown. */
 uint64_t clock_predict_frame(const struct clock *c, int64_t step);
+/* As clock_predict_frame, unrounded (internal: a whole frame); -1 when unknown. */
+double clock_predict_framef(const struct clock *c, int64_t step);
 /* Any thread: a relaxed snapshot of the counters. */
 void clock_stats_read(const struct clock *c, struct clock_stats *out);
 

@@ -43,7 +43,9 @@ engine_free_buffers(struct engine *e)
 	free(e->rows);
 	free(e->attr);
 	free(e->answer_z);
-	e->z = e->zprev = e->ctrl = e->rows = e->attr = e->answer_z = NULL;
+	free(e->cand_z);
+	free(e->cand_rows);
+	e->z = e->zprev = e->ctrl = e->rows = e->attr = e->answer_z = e->cand_z = e->cand_rows = NULL;
 	memset(e->slot, 0, sizeof e->slot);
 }
 
@@ -160,10 +162,15 @@ engine_buffers(struct engine *e, int keep, char *err, size_t len)
 	free(e->rows);
 	free(e->attr);
 	free(e->answer_z);
+	free(e->cand_z);
+	free(e->cand_rows);
 	e->z = calloc((size_t)Z, sizeof(float));
 	e->zprev = calloc((size_t)Z, sizeof(float));
 	e->rows = calloc((size_t)m->num_steps * m->out_depth, sizeof(float));
 	e->answer_z = calloc((size_t)ENGINE_MAX_ANSWER * Z, sizeof(float));
+	e->cand_z = calloc((size_t)CAND_MAX * Z, sizeof(float));
+	e->cand_rows = calloc((size_t)CAND_MAX * m->num_steps * m->out_depth, sizeof(float));
+	e->cand_pick = -1;
 	e->ctrl = e->attr = NULL;
 	e->zdim = Z;
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
@@ -173,8 +180,10 @@ engine_buffers(struct engine *e, int keep, char *err, size_t len)
 		if (slot[i] == NULL)
 			e->slot_src[i][0] = '\0';
 	}
-	if (!e->z || !e->zprev || !e->rows || !e->answer_z)
+	if (!e->z || !e->zprev || !e->rows || !e->answer_z || !e->cand_z || !e->cand_rows)
 		return snprintf(err, len, "out of memory"), -1;
+	if (model_reserve(e->model, CAND_MAX, err, len) < 0)  /* continue's candidates: one batched decode */
+		return -1;
 	for (int i = 0; i < 2; i++)     /* A and B: prior samples, so that morph plays from the start */
 		if (!e->slot_src[i][0]) {
 			lat_sample(&e->rng, Z, e->slot[i]);
@@ -203,6 +212,7 @@ engine_init(struct engine *e, struct rt *rt, struct model *model, const struct c
 	seq_init(&e->phrase);
 	seq_init(&e->out);
 	seq_init(&e->last_phrase);
+	seq_init(&e->cand_seq);
 	capture_reset(&e->cap, codec_is_drums(&model->vae.codec));
 	e->key = -1;
 	e->morph_a = 0;
@@ -243,10 +253,29 @@ engine_note_cmp(const void *a, const void *b)
 }
 
 static void
-engine_bar_add(struct rt_bar *b, int step, uint8_t status, int pitch, int vel)
+engine_bar_add(struct rt_bar *b, int step, uint8_t status, int pitch, int vel, int16_t offset)
 {
 	if (b->n < RT_BAR_EVENTS)
-		b->ev[b->n++] = (struct rt_bar_note){ (uint8_t)step, status, (uint8_t)pitch, (uint8_t)vel };
+		b->ev[b->n++] = (struct rt_bar_note){ (uint8_t)step, status, (uint8_t)pitch, (uint8_t)vel, offset };
+}
+
+/* A groove note's micro-timing as a bar event offset: start_time / step length - start steps (the codec's
+ * fixed 120 qpm), clipped to half a step, times output.groove_timing, in 1/RT_OFFSET_ONE of a step rounded
+ * half away from zero; 0 for the other codecs, whose notes sit on their steps. */
+static int16_t
+engine_groove_offset(const struct engine *e, const struct note *n)
+{
+	const struct codec *c = &e->model->vae.codec;
+	double len, off;
+
+	if (c->type != CODEC_GROOVE || !(e->cfg.groove_timing > 0.0f) || c->steps_per_quarter <= 0)
+		return 0;
+	len = 60.0 / (e->out.qpm > 0.0 ? e->out.qpm : 120.0) / c->steps_per_quarter;
+	off = n->start_time / len - n->start;
+	if (!isfinite(off))
+		return 0;
+	off = off < -0.5 ? -0.5 : off > 0.5 ? 0.5 : off;
+	return (int16_t)lround(off * e->cfg.groove_timing * RT_OFFSET_ONE);
 }
 
 /* The history slot of bar b, emptied when it held an older bar. */
@@ -262,11 +291,12 @@ engine_hist_at(struct engine *e, int64_t b)
 	return h;
 }
 
-/* Splits a decoded window's notes into bars: onsets at their step, note-offs at the end step or at the bar
- * line, whichever comes first (a note never rings into the next bar, so a late or repeated bar cannot
- * leave one hanging). The notes are also kept for `bars`. */
+/* Splits a decoded window's notes into bars: onsets at their step (a groove model's with their micro-timing
+ * offset), note-offs at the end step or at the bar line, whichever comes first (a note never rings into the
+ * next bar, so a late or repeated bar cannot leave one hanging). Bars before `from` are not queued (the window
+ * started before the transport got there). The notes are also kept for `bars`. */
 static int
-engine_queue_window(struct engine *e, int64_t first_bar, uint16_t flags)
+engine_queue_window(struct engine *e, int64_t first_bar, int64_t from, uint16_t flags)
 {
 	static struct rt_bar bar;       /* 1.3 KB: kept off the stack; engine thread only */
 	int W = engine_bars_per_window(e);
@@ -276,7 +306,7 @@ engine_queue_window(struct engine *e, int64_t first_bar, uint16_t flags)
 		log_warnx("decode: %s", err);
 		return -1;
 	}
-	for (int k = 0; k < W; k++) {
+	for (int k = first_bar < from ? (int)(from - first_bar) : 0; k < W; k++) {
 		struct engine_hist *h = engine_hist_at(e, first_bar + k);
 		memset(&bar, 0, offsetof(struct rt_bar, ev));
 		bar.bar = first_bar + k;
@@ -287,14 +317,17 @@ engine_queue_window(struct engine *e, int64_t first_bar, uint16_t flags)
 			const struct note *n = &e->out.notes[i];
 			int s = n->start - k * RT_STEPS_PER_BAR, end = n->end - k * RT_STEPS_PER_BAR;
 			int vel = n->velocity > 0 ? n->velocity : e->cfg.velocity;
+			if (n->velocity == 0 && e->model->vae.codec.type == CODEC_GROOVE)
+				vel = 1;        /* the groove's velocity rounded to 0: its softest, not the default */
 			if (s < 0 || s >= RT_STEPS_PER_BAR || n->pitch < 0 || n->pitch > 127)
 				continue;
 			if (end > RT_STEPS_PER_BAR)
 				end = RT_STEPS_PER_BAR;
 			if (end <= s)
 				end = s + 1;
-			engine_bar_add(&bar, s, 0x90, n->pitch, vel);
-			engine_bar_add(&bar, end, 0x80, n->pitch, 0);
+			/* note-offs stay on their step: at most half a step late, a note-on is still before it */
+			engine_bar_add(&bar, s, 0x90, n->pitch, vel, engine_groove_offset(e, n));
+			engine_bar_add(&bar, end, 0x80, n->pitch, 0, 0);
 			if (h->n_out < ENGINE_HISTORY_NOTES)
 				h->out[h->n_out++] = (struct engine_hist_note){ (uint8_t)s, (uint8_t)n->pitch,
 				    (uint8_t)(end - s), (uint8_t)vel };
@@ -318,35 +351,91 @@ engine_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Decodes z plus the attribute offsets into e->rows at the current temperature. */
-static int
-engine_decode(struct engine *e, const float *z)
+/* out [Z] = z plus the attribute offsets (out may be z). */
+static void
+engine_attrs(const struct engine *e, const float *z, float *out)
 {
 	const struct vae *m = &e->model->vae;
 	float amount[ENGINE_MAX_ATTRS];
 	const float *vec[ENGINE_MAX_ATTRS];
-	uint64_t t0 = engine_usec(), dt;
-	char err[256];
 	int n = 0;
 
-	if (z != e->z)
-		memcpy(e->z, z, sizeof(float) * m->z_dim);
+	if (z != out)
+		memcpy(out, z, sizeof(float) * m->z_dim);
 	for (int k = 0; k < e->n_attr; k++)
 		if (e->attr_amount[k] != 0.0f) {
 			vec[n] = e->attr + (size_t)k * m->z_dim;
 			amount[n++] = e->attr_amount[k];
 		}
-	lat_add_attributes(m->z_dim, e->z, n, vec, amount);
+	lat_add_attributes(m->z_dim, out, n, vec, amount);
+}
+
+/* Counts a decoded window that took from t0 until now (decode_ms_last/max in `status`). */
+static void
+engine_decode_time(struct engine *e, uint64_t t0)
+{
+	uint64_t dt = engine_usec() - t0;
+
+	CNT_ADD(e, windows, 1);
+	CNT_SET(e, decode_us_last, dt);
+	if (dt > atomic_load_explicit(&e->cnt.decode_us_max, memory_order_relaxed))
+		CNT_SET(e, decode_us_max, dt);
+}
+
+/* Decodes z plus the attribute offsets into e->rows at the current temperature. */
+static int
+engine_decode(struct engine *e, const float *z)
+{
+	uint64_t t0 = engine_usec();
+	char err[256];
+
+	engine_attrs(e, z, e->z);
 	if (model_decode(e->model, e->z, 1, e->ctrl, e->cfg.temperature, e->window_seed, e->rows, err,
 	    sizeof err) < 0) {
 		log_warnx("decode: %s", err);
 		return -1;
 	}
-	dt = engine_usec() - t0;
-	CNT_ADD(e, windows, 1);
-	CNT_SET(e, decode_us_last, dt);
-	if (dt > atomic_load_explicit(&e->cnt.decode_us_max, memory_order_relaxed))
-		CNT_SET(e, decode_us_max, dt);
+	engine_decode_time(e, t0);
+	return 0;
+}
+
+/* An answer window: with continue.candidates = N > 1, z and N - 1 perturbations of it (drawn from the
+ * window's seed, so a re-decode replays them) in one batched decode; the candidate with the best
+ * cand_score against the phrase goes to e->rows. Candidate 0 is z itself with the single decode's sampling
+ * stream, so N = 1 plays what it always played. The timing covers decode and scores. */
+static int
+engine_decode_answer(struct engine *e, const float *z)
+{
+	const struct vae *m = &e->model->vae;
+	int n = e->cfg.candidates < CAND_MAX ? e->cfg.candidates : CAND_MAX, Z = m->z_dim;
+	size_t rowy = (size_t)m->num_steps * m->out_depth;
+	double total[CAND_MAX];
+	struct cand_score sc;
+	uint64_t t0 = engine_usec();
+	struct rng r;
+	char err[256];
+
+	if (n <= 1) {
+		e->cand_pick = -1;
+		return engine_decode(e, z);
+	}
+	rng_seed(&r, e->window_seed ^ 0x6a09e667f3bcc908ULL);
+	cand_perturb(&r, Z, z, n, CAND_SPREAD, e->cand_z);
+	for (int b = 0; b < n; b++)
+		engine_attrs(e, e->cand_z + (size_t)b * Z, e->cand_z + (size_t)b * Z);
+	if (model_decode(e->model, e->cand_z, n, e->ctrl, e->cfg.temperature, e->window_seed, e->cand_rows, err,
+	    sizeof err) < 0) {
+		log_warnx("decode: %s", err);
+		return -1;
+	}
+	for (int b = 0; b < n; b++)
+		total[b] = codec_decode(&m->codec, e->cand_rows + b * rowy, &e->cand_seq, err, sizeof err) < 0 ?
+		    CAND_EMPTY - 1.0 : cand_score(&e->last_phrase, &e->cand_seq, m->num_steps,
+		    codec_is_drums(&m->codec), &sc);
+	e->cand_pick = cand_best(total, n);
+	e->cand_total = total[e->cand_pick];
+	memcpy(e->rows, e->cand_rows + e->cand_pick * rowy, sizeof(float) * rowy);
+	engine_decode_time(e, t0);
 	return 0;
 }
 
@@ -405,20 +494,24 @@ engine_z_morph(struct engine *e, int64_t bar)
 	e->window_seed = rng_next(&r);
 }
 
-/* generate and morph: keep bars queued up to lookahead bars past the current one. */
+/* generate and morph: keep bars queued up to lookahead bars past the current one. Windows lie on a grid
+ * anchored at bar 0 (window starts are multiples of W): after a relocation to bar b (Continue, SPP, resync,
+ * mode change) the window that holds b is decoded whole and played from b, so a song position plays the
+ * same bars however the transport got there. */
 static void
 engine_fill(struct engine *e, int64_t cur, int mode)
 {
 	int W = engine_bars_per_window(e);
 
 	while (e->next_bar <= cur + e->cfg.lookahead_bars && ring_space(&e->rt->bars) >= (size_t)W) {
+		int64_t start = e->next_bar - ((e->next_bar % W) + W) % W;
 		if (mode == CFG_MODE_MORPH)
-			engine_z_morph(e, e->next_bar);
+			engine_z_morph(e, start);
 		else
-			engine_z_generate(e, e->next_bar);
-		if (engine_decode(e, e->zprev) < 0 || engine_queue_window(e, e->next_bar, RT_BAR_REPEAT) < 0)
+			engine_z_generate(e, start);
+		if (engine_decode(e, e->zprev) < 0 || engine_queue_window(e, start, e->next_bar, RT_BAR_REPEAT) < 0)
 			return;
-		e->next_bar += W;
+		e->next_bar = start + W;
 	}
 }
 
@@ -465,9 +558,9 @@ engine_answer_window(struct engine *e, int w)
 	int W = engine_bars_per_window(e);
 
 	e->window_seed = e->answer_seed[w];
-	if (engine_decode(e, e->answer_z + (size_t)w * e->model->vae.z_dim) < 0)
+	if (engine_decode_answer(e, e->answer_z + (size_t)w * e->model->vae.z_dim) < 0)
 		return -1;
-	return engine_queue_window(e, e->answer_bar0 + (int64_t)w * W, 0);
+	return engine_queue_window(e, e->answer_bar0 + (int64_t)w * W, e->answer_bar0 + (int64_t)w * W, 0);
 }
 
 /* Encodes the phrase starting at step `start` and queues the answer from `bar`. */
@@ -614,7 +707,7 @@ engine_boundary(struct engine *e)
 		anchor = 0;
 		grid = 1;
 	} else {
-		anchor = e->queued_from;
+		anchor = 0;     /* generate, morph: the window grid (engine_fill) */
 		grid = W;
 	}
 	b = cur + 1;
@@ -1025,6 +1118,7 @@ engine_fini(struct engine *e)
 	seq_fini(&e->phrase);
 	seq_fini(&e->out);
 	seq_fini(&e->last_phrase);
+	seq_fini(&e->cand_seq);
 	if (e->model) {
 		model_close(e->model);
 		free(e->model);

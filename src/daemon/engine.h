@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cand.h"
 #include "capture.h"
 #include "cfg.h"
 #include "model.h"
@@ -125,6 +126,11 @@ struct engine {
 	int64_t answer_bar0;    /* first bar of the answer */
 	int answer_windows;
 	float *answer_z;        /* [ENGINE_MAX_ANSWER, Z]: each answer window's z before attributes */
+	float *cand_z;          /* [CAND_MAX, Z]: the candidates of one answer window, attributes added */
+	float *cand_rows;       /* [CAND_MAX, T, out_depth]: their decodes */
+	struct seq cand_seq;    /* one candidate's notes, for its score */
+	int cand_pick;          /* candidate played in the last answer window, and its score (-1: none) */
+	double cand_total;
 	uint64_t answer_seed[ENGINE_MAX_ANSWER];
 	struct seq phrase, out, last_phrase;
 	int64_t last_bar;       /* the bar the clock was in at the last tick (bar events) */

@@ -15,6 +15,8 @@
 #include "lat.h"
 #include "log.h"
 
+_Static_assert(CAND_MAX == PROTO_CANDIDATES_MAX, "the protocol's candidate bound is the engine's");
+
 #define NOW(e, f) atomic_load_explicit(&(e)->rt->now.f, memory_order_relaxed)
 #define U(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
@@ -72,6 +74,9 @@ ctl_status(struct engine *e, struct engine_ctl *c)
 	    e->model->vae.num_steps / RT_STEPS_PER_BAR > 0 ? e->model->vae.num_steps / RT_STEPS_PER_BAR : 1);
 	ctl_out(c, "temperature: %g\nseed: %" PRIu64 "\nwalk: %g\n", (double)e->cfg.temperature, e->seed,
 	    (double)e->cfg.walk);
+	ctl_out(c, "candidates: %d\n", e->cfg.candidates);
+	if (e->cand_pick >= 0)
+		ctl_out(c, "candidate_played: %d %.3f\n", e->cand_pick, e->cand_total);
 	for (int i = 0; i < e->n_attr; i++)
 		ctl_out(c, "attr: %s %g\n", e->attr_name[i], (double)e->attr_amount[i]);
 	ctl_out(c, "morph: %c %c %d %s %s\n", proto_slot_name(e->morph_a), proto_slot_name(e->morph_b),
@@ -94,9 +99,10 @@ ctl_status(struct engine *e, struct engine_ctl *c)
 	    U(k->in_notes), U(k->in_bad_status), U(k->in_bad_length), U(k->in_bad_data), U(k->in_other),
 	    U(k->capture_overflow));
 	ctl_out(c, "bars_played: %llu\nbars_repeated: %llu\nbars_missing: %llu\nbars_stale: %llu\n"
-	    "out_events: %llu\nout_refused: %llu\nnotes_forced_off: %llu\nflushes: %llu\n", U(k->bars_played),
-	    U(k->bars_repeated), U(k->bars_missing), U(k->bars_stale), U(k->out_events), U(k->out_refused),
-	    U(k->notes_forced_off), U(k->flushes));
+	    "out_events: %llu\nout_refused: %llu\nnotes_forced_off: %llu\nflushes: %llu\nearly_on_step: %llu\n"
+	    "pending_full: %llu\n", U(k->bars_played), U(k->bars_repeated), U(k->bars_missing), U(k->bars_stale),
+	    U(k->out_events), U(k->out_refused), U(k->notes_forced_off), U(k->flushes), U(k->early_on_step),
+	    U(k->pending_full));
 	ctl_out(c, "windows: %llu\nphrases: %llu\nresyncs: %llu\nencode_errors: %llu\nreplaces: %llu\n"
 	    "commands: %llu\ndecode_ms_last: %.2f\ndecode_ms_max: %.2f\n", U(n->windows), U(n->phrases),
 	    U(n->resyncs), U(n->encode_errors), U(n->replaces), U(n->ctl_commands), U(n->decode_us_last) / 1000.0,
@@ -327,6 +333,7 @@ ctl_apply(struct engine *e, struct engine_ctl *c, int i, struct ctl_pending *p, 
 	case PROTO_TEMPERATURE: e->cfg.temperature = (float)cmd->num; break;
 	case PROTO_SEED: e->seed = cmd->seed; break;
 	case PROTO_WALK: e->cfg.walk = (float)cmd->num; break;
+	case PROTO_CANDIDATES: e->cfg.candidates = (int)cmd->num; break;
 	case PROTO_ATTR_SET:
 	case PROTO_ATTR_NUDGE:
 		e->attr_amount[p->idx] = p->amount;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* musicvaed.c: the daemon: argv, start-up order (config, model, control socket, backend, RT state, engine), one
- * poll loop (signals through a self-pipe, the control socket and its clients, the engine's replies, reconnecting
+ * poll loop (signals through a signalfd, the control socket and its clients, the engine's replies, reconnecting
  * a lost server, status) and the shutdown that silences every note. */
-#define _GNU_SOURCE             /* pipe2 */
+#define _GNU_SOURCE
 #include "config.h"             /* PACKAGE_VERSION */
 
 #include <errno.h>
@@ -13,8 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,7 +33,6 @@
 #define MAIN_TICK_MS 100
 
 static int quit, reload, status;
-static int sigpipe_w = -1;      /* the handler's end of the self-pipe */
 
 struct daemon {
 	struct cfg cfg;
@@ -223,14 +223,16 @@ daemon_report(struct daemon *d)
 	log_info("status: mode %s, tempo %s, step %lld, running %d, ticks %llu, missed ticks %llu, "
 	    "late steps %llu, periods %llu, in events %llu, in notes %llu, bad status %llu, bad length %llu, "
 	    "bad data %llu, other %llu, capture overflow %llu, bars played %llu, repeated %llu, missing %llu, "
-	    "stale %llu, out events %llu, out refused %llu, forced off %llu, flushes %llu, windows %llu, "
+	    "stale %llu, out events %llu, out refused %llu, forced off %llu, flushes %llu, groove early on step %llu, "
+	    "groove pending full %llu, windows %llu, "
 	    "phrases %llu, resyncs %llu, decode ms last %.2f max %.2f, xruns %llu, commands %llu",
 	    cfg_mode_name(atomic_load(&d->eng.mode)), tempo, (long long)atomic_load(&d->rt.now.step),
 	    atomic_load(&d->rt.now.running), (unsigned long long)cs.ticks, (unsigned long long)cs.missed_ticks,
 	    (unsigned long long)cs.late_steps, U(c->periods), U(c->in_events), U(c->in_notes),
 	    U(c->in_bad_status), U(c->in_bad_length), U(c->in_bad_data), U(c->in_other), U(c->capture_overflow),
 	    U(c->bars_played), U(c->bars_repeated), U(c->bars_missing), U(c->bars_stale), U(c->out_events),
-	    U(c->out_refused), U(c->notes_forced_off), U(c->flushes), U(e->windows), U(e->phrases),
+	    U(c->out_refused), U(c->notes_forced_off), U(c->flushes), U(c->early_on_step), U(c->pending_full),
+	    U(e->windows), U(e->phrases),
 	    U(e->resyncs), U(e->decode_us_last) / 1000.0, U(e->decode_us_max) / 1000.0, U(d->be.xruns),
 	    U(e->ctl_commands));
 #undef U
@@ -241,7 +243,7 @@ sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
-	nanosleep(&ts, NULL);   /* a signal ends it early, which is what the loop wants */
+	nanosleep(&ts, NULL);
 }
 
 /* Waits (bounded) until the RT thread has applied the engine's last flush, so note-offs go out. */
@@ -255,31 +257,46 @@ daemon_drain(struct daemon *d, uint64_t flushes_before)
 	}
 }
 
-/* Any thread may take the signal (OpenBLAS starts its threads before main): the handler only writes the
- * number into the self-pipe, which wakes the poll loop. */
+/* The signals the poll loop takes, through a signalfd; every thread blocks them. */
 static void
-on_signal(int sig)
+main_signal_set(sigset_t *s)
 {
-	int e = errno;
-	unsigned char b = (unsigned char)sig;
-
-	(void)!write(sigpipe_w, &b, 1);
-	errno = e;
+	sigemptyset(s);
+	sigaddset(s, SIGHUP);
+	sigaddset(s, SIGINT);
+	sigaddset(s, SIGTERM);
+	sigaddset(s, SIGUSR1);
 }
+
+/* Runs from the executable's .preinit_array, before any shared library's constructor: OpenBLAS starts its
+ * thread pool in one, libjack and the engine start theirs later; every thread inherits this mask, so a signal
+ * is never handled on the real-time thread and always waits in the signalfd for the main loop. */
+static void
+main_block_signals(int argc, char **argv, char **envp)
+{
+	sigset_t s;
+
+	(void)argc, (void)argv, (void)envp;
+	main_signal_set(&s);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+}
+
+__attribute__((section(".preinit_array"), used))
+static void (*const main_preinit)(int, char **, char **) = main_block_signals;
 
 static void
 daemon_signals(struct daemon *d)
 {
-	unsigned char sig[64];
+	struct signalfd_siginfo si[16];
 	ssize_t n;
 
-	while ((n = read(d->sigfd, sig, sizeof sig)) > 0)
-		for (ssize_t i = 0; i < n; i++) {
-			if (sig[i] == SIGHUP)
+	while ((n = read(d->sigfd, si, sizeof si)) > 0)
+		for (ssize_t i = 0; i < n / (ssize_t)sizeof si[0]; i++) {
+			if (si[i].ssi_signo == SIGHUP)
 				reload = 1;
-			else if (sig[i] == SIGUSR1)
+			else if (si[i].ssi_signo == SIGUSR1)
 				status = 1;
-			else if (sig[i] == SIGTERM || sig[i] == SIGINT)
+			else if (si[i].ssi_signo == SIGTERM || si[i].ssi_signo == SIGINT)
 				quit = 1;
 		}
 }
@@ -523,8 +540,8 @@ main(int argc, char **argv)
 {
 	static struct daemon d;
 	char path[1024], err[1024], *overrides[64];
-	int ch, check = 0, verbose = 0, explicit_path = 0, n_over = 0, pfd[2];
-	struct sigaction sa;
+	int ch, check = 0, verbose = 0, explicit_path = 0, n_over = 0;
+	sigset_t sigs;
 	static const struct option longopts[] = { { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
 
 	snprintf(path, sizeof path, "%s/musicvaed.conf", SYSCONFDIR);
@@ -553,6 +570,8 @@ main(int argc, char **argv)
 	log_init("musicvaed", verbose ? LOG_LEVEL_DEBUG : d.cfg.log_level);
 	if (check) {
 		struct model *md;
+		main_signal_set(&sigs);         /* a check is a plain command: ^C ends it */
+		pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
 		if (backend_lookup(d.cfg.backend, err, sizeof err) == NULL)
 			fatalx("%s", err);
 		if ((md = load_model(&d.cfg, err, sizeof err)) == NULL)
@@ -563,18 +582,10 @@ main(int argc, char **argv)
 		    path : "defaults", d.cfg.model);
 		return 0;
 	}
-	if (pipe2(pfd, O_NONBLOCK | O_CLOEXEC) < 0)
-		fatal("pipe");
-	d.sigfd = pfd[0];
-	sigpipe_w = pfd[1];
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	main_signal_set(&sigs);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);        /* already blocked by main_block_signals; says so here */
+	if ((d.sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		fatal("signalfd");
 	signal(SIGPIPE, SIG_IGN);
 	if (daemon_start(&d, err, sizeof err) < 0)
 		fatalx("%s", err);

@@ -19,14 +19,20 @@
 #define RT_CMD_QUEUE 64
 #define RT_MAX_CLOCK_EVENTS 64
 #define RT_EPOCHS 64            /* epochs whose replacement bar RT remembers (more than the bar queue holds) */
+#define RT_OFFSET_ONE 32768     /* a bar event's micro-timing unit: 1/32768 of a step (0.18 frame at 6000 per step) */
+#define RT_PENDING 64           /* note-ons waiting for a frame past the step that scheduled them (2 steps x 9
+                                 * drum classes need 18) */
 
 /* One note event inside a bar. step 0..15 = at that step; 16 = at the end of the bar (before the next
- * bar's events). Within a step, note-offs come before note-ons. */
+ * bar's events). Within a step, note-offs come before note-ons. A note-on's offset moves it off its step's
+ * frame by offset / RT_OFFSET_ONE steps (|offset| <= RT_OFFSET_ONE / 2; < 0 early, played before the step,
+ * scheduled from the step before it): a groove model's micro-timing. Note-offs stay on their step. */
 struct rt_bar_note {
 	uint8_t step;
 	uint8_t status;         /* 0x80 or 0x90; the channel is added on output */
 	uint8_t pitch;
 	uint8_t velocity;
+	int16_t offset;         /* note-ons: 1/RT_OFFSET_ONE step, -RT_OFFSET_ONE/2..RT_OFFSET_ONE/2; note-offs: 0 */
 };
 
 #define RT_BAR_REPEAT 1         /* if the next bar is late, play this one again (generate, morph) */
@@ -87,6 +93,9 @@ struct rt_counters {
 	_Atomic uint64_t out_refused;           /* the backend could not take an event */
 	_Atomic uint64_t notes_forced_off;      /* note-offs sent by stop/flush */
 	_Atomic uint64_t flushes;               /* RT_CMD_FLUSH handled */
+	_Atomic uint64_t early_on_step;         /* early note-ons played on their step: the bar was not queued
+	                                         * when the step before began (or the transport started there) */
+	_Atomic uint64_t pending_full;          /* offset note-ons played on their step: no room to defer them */
 };
 
 /* Position and tempo published every period for the engine and the status report. */
@@ -100,6 +109,14 @@ struct rt_now {
 	_Atomic int64_t locate;                 /* the step the next step event will carry (SPP while stopped) */
 	_Atomic uint32_t rate;                  /* frames per second (rt_init, rt_reset): others read this, never
 	                                         * clock.sr, which rt_reset rewrites */
+};
+
+/* A note-on deferred to a frame past the step event that scheduled it (late notes, or early notes of the next
+ * step); the pending list is kept in frame order. */
+struct rt_pend {
+	uint64_t frame;
+	int64_t step;           /* the absolute step the note belongs to */
+	uint8_t pitch, velocity;
 };
 
 /* Writes one MIDI event at an absolute frame of the current period; returns 0, or -1 if refused. */
@@ -125,6 +142,14 @@ struct rt {
 	uint64_t frame0;
 	uint32_t nframes;
 	uint8_t sounding[16][128];
+	int64_t on_step[128];   /* the step of the note-on sounding on the output channel, per pitch */
+	struct rt_pend pend[RT_PENDING];        /* in frame order */
+	int n_pend;
+	int64_t early_step;     /* the step whose early note-ons were scheduled (-1: none) ... */
+	int64_t early_bar;      /* ... from this bar ... */
+	uint32_t early_epoch;   /* ... of this epoch */
+	uint64_t out_frame;     /* the last frame written this period: writes never go back */
+	double fps;             /* this period's frames per step (rt_end) */
 	int64_t last_step;
 	uint64_t last_step_frame;
 	struct clock_event cev[RT_MAX_CLOCK_EVENTS];

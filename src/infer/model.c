@@ -75,12 +75,28 @@ model_decode(struct model *md, const float *z, int n, const float *ctrl, float t
 		    "controls)", m->ctrl_depth);
 		return -1;
 	}
-	for (int i0 = 0; i0 < n; i0 += md->max_b) {
-		int B = n - i0 < md->max_b ? n - i0 : md->max_b;
+	for (int i0 = 0; i0 < n; i0 += md->dec.max_b) {
+		int B = n - i0 < md->dec.max_b ? n - i0 : md->dec.max_b;
 		/* Row i of the whole request draws from stream (seed, i) whatever the chunking. */
 		dec_run(&md->dec, B, z + (size_t)i0 * m->z_dim, ctrl, temperature,
 		    seed + 0x9e3779b97f4a7c15ULL * (uint64_t)i0, out + i0 * rowy);
 	}
+	return 0;
+}
+
+int
+model_reserve(struct model *md, int n, char *err, size_t len)
+{
+	struct dec d;
+
+	if (n <= md->dec.max_b)
+		return 0;
+	if (dec_init(&d, &md->vae, n) < 0) {
+		snprintf(err, len, "%s: out of memory allocating decoder buffers for %d rows", md->vae.ck.dir, n);
+		return -1;
+	}
+	dec_fini(&md->dec);
+	md->dec = d;
 	return 0;
 }
 

@@ -15,7 +15,7 @@ struct model {
 	struct vae vae;
 	struct enc enc;
 	struct dec dec;
-	int max_b;              /* rows per encoder/decoder call; larger requests run in chunks */
+	int max_b;              /* rows per encoder call (decoder: dec.max_b); larger requests run in chunks */
 	float *x;               /* [max_b, T, in_depth] converter output */
 };
 
@@ -29,6 +29,9 @@ int model_encode(struct model *md, const struct seq *seqs, int n, const float *c
 /* out [n, T, out_depth] decoded from z [n, Z]; row i samples from the stream (seed, i). */
 int model_decode(struct model *md, const float *z, int n, const float *ctrl, float temperature,
     uint64_t seed, float *out, char *err, size_t errlen);
+/* Lets model_decode take n rows in one batched call: grows the decoder's buffers if they hold fewer (this
+ * allocates: call it outside the hot path). -1 with err when out of memory (the old buffers stay). */
+int model_reserve(struct model *md, int n, char *err, size_t errlen);
 /* Notes of one decoded row block rows [T, out_depth]. */
 int model_to_seq(const struct model *md, const float *rows, struct seq *out, char *err, size_t errlen);
 

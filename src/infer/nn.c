@@ -14,6 +14,9 @@
 
 /* Dimension legend: B batch rows, T steps, K input width, N output width, U units, L stacked layers. */
 
+#define NN_FAST_MAX_B 8         /* rows the fast kernels take; more go to OpenBLAS */
+#define NN_KLIST_MAX 8192       /* K the fast kernels take (their nonzero-row list lives on the stack) */
+
 static enum nn_mode nn_mode = NN_FAST;
 static int nn_threads = 1;
 static int nn_threads_set;
@@ -101,7 +104,7 @@ nn_matmul(int B, int K, int N, const float *x, const float *W, float *y)
 		nn_matmul_exact(B, K, N, x, W, y);
 		return;
 	}
-	if (nn_fast_ok(B)) {
+	if (nn_fast_ok(B) && K <= NN_KLIST_MAX) {
 		nn_fast_matmul(B, K, N, x, W, y);
 		return;
 	}
@@ -305,15 +308,20 @@ nn_bilstm_run(const struct nn_lstm *fw, const struct nn_lstm *bw, int B, int T, 
 /* ---- NN_FAST kernels -----------------------------------------------------------------------------
  * OpenBLAS 0.3.21 falls back to its generic Prescott kernels on CPUs newer than it knows (its sgemv ran
  * at half the speed of its Haswell one here), and its sgemm packs the weights on every call, so the
- * small-batch products of inference (B <= NN_FAST_MAX_B) have their own AVX2 kernel: weights are
- * streamed once per call, row-contiguous, eight K rows at a time, each column summed in k order whatever
- * B or the thread split, so a candidate gives the same bits alone or in a batch. */
+ * small-batch products of inference (B <= NN_FAST_MAX_B) have their own kernels (AVX-512 where the CPU
+ * has it, else AVX2). A panel of B rows x P vectors of columns stays in registers through all of K, so a
+ * weight is loaded once per call and used by every row: B candidates cost little more than one while the
+ * weights come from memory. Every column of y is ONE fused multiply-add chain over k in increasing order
+ * from 0, whatever B, P, the vector width or the thread split, so a candidate gives the same bits alone or
+ * in a batch, on AVX-512 or AVX2. Rows k where x is zero in every batch row are skipped (fma(0, w, s) = s
+ * exactly): one-hot inputs and the zero initial state cost nothing. */
 
-#define NN_FAST_MAX_B 8
 #define NN_PAR_MIN_FLOPS 65536  /* B K N below which waking the second thread costs more than it saves */
-#ifndef NN_NC1                  /* columns per chunk for one row / for B > 1 (tuned on mel_2bar_big) */
-#define NN_NC1 2048
-#define NN_NCB 1024
+#ifndef NN_NC                   /* floats of y per chunk (over all B rows), tuned with NN_KC1 / NN_KCB (rows of */
+#define NN_NC 8192              /* W per block for one row / for B > 1: the sequential streams a panel sweep */
+#define NN_KC1 8                /* reads) and NN_PFD (B > 1: the next panel's weight lines are prefetched, */
+#define NN_KCB 16               /* +10 % for 8 rows; more panels ahead or one row: slower) on mel_2bar_big's */
+#define NN_PFD 1                /* 4096 x 8192 kernels */
 #endif
 #define NN_SPIN 20000           /* polls (~1 ms) before a waiting thread sleeps on its semaphore */
 
@@ -321,9 +329,11 @@ nn_bilstm_run(const struct nn_lstm *fw, const struct nn_lstm *bw, int B, int T, 
 #define NN_X86 1
 #include <immintrin.h>
 #define NN_AVX2 __attribute__((target("avx2,fma")))
+#define NN_AVX512 __attribute__((target("avx512f,avx512dq,avx2,fma")))
+#define NN_INLINE static inline __attribute__((always_inline))
 #endif
 
-static atomic_int nn_avx2 = -1;
+static atomic_int nn_avx2 = -1, nn_avx512 = -1;
 
 static int
 nn_have_avx2(void)
@@ -334,6 +344,23 @@ nn_have_avx2(void)
 		__builtin_cpu_init();
 		v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 		atomic_store_explicit(&nn_avx2, v, memory_order_relaxed);
+	}
+	return v;
+#else
+	return 0;
+#endif
+}
+
+/* -DNN_NO_AVX512 builds the AVX2 kernels only (for CPUs that slow down on 512-bit code, and to test them). */
+static int
+nn_have_avx512(void)
+{
+#if defined(NN_X86) && !defined(NN_NO_AVX512)
+	int v = atomic_load_explicit(&nn_avx512, memory_order_relaxed);
+	if (v < 0) {
+		__builtin_cpu_init();
+		v = nn_have_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+		atomic_store_explicit(&nn_avx512, v, memory_order_relaxed);
 	}
 	return v;
 #else
@@ -470,11 +497,9 @@ nn_tanh8(__m256 x)
 }
 
 NN_AVX2 static void
-nn_lstm_cell_avx2(int U, const float *g, const float *bias, float *c, float *h, float *act, float *c_prev,
-    float *tanh_c)
+nn_lstm_cell_avx2(int u, int U, const float *g, const float *bias, float *c, float *h, float *act,
+    float *c_prev, float *tanh_c)
 {
-	int u = 0;
-
 	for (; u + 8 <= U; u += 8) {
 #define NN_GATE(q) _mm256_add_ps(_mm256_loadu_ps(g + (q) * U + u), _mm256_loadu_ps(bias + (q) * U + u))
 		__m256 si = nn_sigmoid8(NN_GATE(0)), tj = nn_tanh8(NN_GATE(1));
@@ -498,75 +523,83 @@ nn_lstm_cell_avx2(int U, const float *g, const float *bias, float *c, float *h, 
 	nn_lstm_cell_scalar(u, U, g, bias, c, h, act, c_prev, tanh_c);
 }
 
-/* y[b, c0:c1] += sum over i < 8 of x[b, k + i] W[k + i, c0:c1] for W pointing at row k; two chains of
- * four keep the adds from waiting on each other. */
-NN_AVX2 static void
-nn_axpy8_avx2(int B, int K, int N, const float *x, int k, const float *W, float *y, int c0, int c1)
+/* The 16-lane twins of nn_exp8, nn_sigmoid8, nn_tanh8: the same operations in the same order. */
+#define V16(c) _mm512_set1_ps(c)
+
+NN_AVX512 static __m512
+nn_exp16(__m512 x)
 {
-	for (int b = 0; b < B; b++) {
-		const float *xb = x + (size_t)b * K + k;
-		__m256 x0 = V8(xb[0]), x1 = V8(xb[1]), x2 = V8(xb[2]), x3 = V8(xb[3]);
-		__m256 x4 = V8(xb[4]), x5 = V8(xb[5]), x6 = V8(xb[6]), x7 = V8(xb[7]);
-		float *yb = y + (size_t)b * N;
-		for (int j = c0; j < c1; j += 8) {
-			const float *w = W + j;
-			__m256 s0 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(w), _mm256_loadu_ps(yb + j));
-			__m256 s1 = _mm256_mul_ps(x1, _mm256_loadu_ps(w + N));
-			s0 = _mm256_fmadd_ps(x2, _mm256_loadu_ps(w + 2 * (size_t)N), s0);
-			s1 = _mm256_fmadd_ps(x3, _mm256_loadu_ps(w + 3 * (size_t)N), s1);
-			s0 = _mm256_fmadd_ps(x4, _mm256_loadu_ps(w + 4 * (size_t)N), s0);
-			s1 = _mm256_fmadd_ps(x5, _mm256_loadu_ps(w + 5 * (size_t)N), s1);
-			s0 = _mm256_fmadd_ps(x6, _mm256_loadu_ps(w + 6 * (size_t)N), s0);
-			s1 = _mm256_fmadd_ps(x7, _mm256_loadu_ps(w + 7 * (size_t)N), s1);
-			_mm256_storeu_ps(yb + j, _mm256_add_ps(s0, s1));
-		}
-	}
+	__m512 n, r, p;
+	__m512i e;
+
+	x = _mm512_max_ps(x, V16(-87.0f));
+	x = _mm512_min_ps(x, V16(88.0f));
+	n = _mm512_roundscale_ps(_mm512_add_ps(_mm512_mul_ps(x, V16(1.44269504f)), V16(0.5f)),
+	    _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+	r = _mm512_sub_ps(x, _mm512_mul_ps(n, V16(0.693359375f)));
+	r = _mm512_sub_ps(r, _mm512_mul_ps(n, V16(-2.12194440e-4f)));
+	p = V16(1.9875691500e-4f);
+	p = _mm512_add_ps(_mm512_mul_ps(p, r), V16(1.3981999507e-3f));
+	p = _mm512_add_ps(_mm512_mul_ps(p, r), V16(8.3334519073e-3f));
+	p = _mm512_add_ps(_mm512_mul_ps(p, r), V16(4.1665795894e-2f));
+	p = _mm512_add_ps(_mm512_mul_ps(p, r), V16(1.6666665459e-1f));
+	p = _mm512_add_ps(_mm512_mul_ps(p, r), V16(5.0000001201e-1f));
+	p = _mm512_add_ps(_mm512_mul_ps(p, _mm512_mul_ps(r, r)), r);
+	p = _mm512_add_ps(p, V16(1.0f));
+	e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+	return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
 }
 
-NN_AVX2 static void
-nn_axpy1_avx2(int B, int K, int N, const float *x, int k, const float *W, float *y, int c0, int c1)
+NN_AVX512 static __m512
+nn_sigmoid16(__m512 x)
 {
-	for (int b = 0; b < B; b++) {
-		__m256 xk = V8(x[(size_t)b * K + k]);
-		float *yb = y + (size_t)b * N;
-		for (int j = c0; j < c1; j += 8)
-			_mm256_storeu_ps(yb + j, _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + j), _mm256_loadu_ps(yb + j)));
-	}
+	return _mm512_div_ps(V16(1.0f), _mm512_add_ps(V16(1.0f), nn_exp16(_mm512_sub_ps(V16(0.0f), x))));
 }
 
-/* Columns [n0, n1) of y [B, N] = x [B, K] . W [K, N]; n0 is a multiple of 8. Column chunks keep y's
- * slice (and for B > 1 the eight W rows every row reuses) in L1/L2. Groups of eight K rows that are zero
- * in every row (one-hot inputs, the zero initial state) are skipped: 0 * w adds nothing. */
-NN_AVX2 static void
-nn_gemm_avx2(int B, int K, int N, const float *x, const float *W, float *y, int n0, int n1)
+NN_AVX512 static __m512
+nn_tanh16(__m512 x)
 {
-	int nc = B == 1 ? NN_NC1 : NN_NCB, nv = n0 + ((n1 - n0) & ~7);
+	__m512 sign = V16(-0.0f), a = _mm512_andnot_ps(sign, x), z = _mm512_mul_ps(x, x), p, big;
 
-	for (int c0 = n0; c0 < nv; c0 += nc) {
-		int c1 = c0 + nc < nv ? c0 + nc : nv;
-		for (int b = 0; b < B; b++)
-			memset(y + (size_t)b * N + c0, 0, sizeof(float) * (c1 - c0));
-		for (int k = 0; k < K; k += 8) {
-			int kn = K - k < 8 ? K - k : 8, zero = 1;
-			for (int b = 0; b < B && zero; b++)
-				for (int i = 0; i < kn; i++)
-					zero &= x[(size_t)b * K + k + i] == 0.0f;
-			if (zero)
-				continue;
-			if (kn == 8)
-				nn_axpy8_avx2(B, K, N, x, k, W + (size_t)k * N, y, c0, c1);
-			else
-				for (int i = 0; i < kn; i++)
-					nn_axpy1_avx2(B, K, N, x, k + i, W + (size_t)(k + i) * N, y, c0, c1);
+	p = V16(-5.70498872745e-3f);
+	p = _mm512_add_ps(_mm512_mul_ps(p, z), V16(2.06390887954e-2f));
+	p = _mm512_sub_ps(_mm512_mul_ps(p, z), V16(5.37397155531e-2f));
+	p = _mm512_add_ps(_mm512_mul_ps(p, z), V16(1.33314422036e-1f));
+	p = _mm512_sub_ps(_mm512_mul_ps(p, z), V16(3.33332819422e-1f));
+	p = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(p, z), x), x);
+	big = _mm512_sub_ps(V16(1.0f), _mm512_div_ps(V16(2.0f), _mm512_add_ps(nn_exp16(_mm512_add_ps(a, a)),
+	    V16(1.0f))));
+	big = _mm512_or_ps(big, _mm512_and_ps(sign, x));
+	return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, V16(0.625f), _CMP_LT_OQ), big, p);
+}
+
+NN_AVX512 static void
+nn_lstm_cell_avx512(int U, const float *g, const float *bias, float *c, float *h, float *act,
+    float *c_prev, float *tanh_c)
+{
+	int u = 0;
+
+	for (; u + 16 <= U; u += 16) {
+#define NN_GATE(q) _mm512_add_ps(_mm512_loadu_ps(g + (q) * U + u), _mm512_loadu_ps(bias + (q) * U + u))
+		__m512 si = nn_sigmoid16(NN_GATE(0)), tj = nn_tanh16(NN_GATE(1));
+		__m512 sf = nn_sigmoid16(_mm512_add_ps(NN_GATE(2), V16(1.0f))), so = nn_sigmoid16(NN_GATE(3));
+		__m512 cp = _mm512_loadu_ps(c + u), cn, tc;
+#undef NN_GATE
+		if (act != NULL) {
+			_mm512_storeu_ps(act + u, si);
+			_mm512_storeu_ps(act + U + u, tj);
+			_mm512_storeu_ps(act + 2 * U + u, sf);
+			_mm512_storeu_ps(act + 3 * U + u, so);
+			_mm512_storeu_ps(c_prev + u, cp);
 		}
+		cn = _mm512_add_ps(_mm512_mul_ps(si, tj), _mm512_mul_ps(cp, sf));
+		tc = nn_tanh16(cn);
+		_mm512_storeu_ps(c + u, cn);
+		_mm512_storeu_ps(h + u, _mm512_mul_ps(tc, so));
+		if (tanh_c != NULL)
+			_mm512_storeu_ps(tanh_c + u, tc);
 	}
-	for (int b = 0; b < B; b++)
-		for (int j = nv; j < n1; j++) {
-			float s = 0.0f;
-			for (int k = 0; k < K; k++)
-				s += x[(size_t)b * K + k] * W[(size_t)k * N + j];
-			y[(size_t)b * N + j] = s;
-		}
+	nn_lstm_cell_avx2(u, U, g, bias, c, h, act, c_prev, tanh_c);
 }
 #endif
 
@@ -575,37 +608,202 @@ nn_lstm_cell_fast(int U, const float *g, const float *bias, float *c, float *h, 
     float *tanh_c)
 {
 #ifdef NN_X86
+	if (nn_have_avx512()) {
+		nn_lstm_cell_avx512(U, g, bias, c, h, act, c_prev, tanh_c);
+		return;
+	}
 	if (nn_have_avx2()) {
-		nn_lstm_cell_avx2(U, g, bias, c, h, act, c_prev, tanh_c);
+		nn_lstm_cell_avx2(0, U, g, bias, c, h, act, c_prev, tanh_c);
 		return;
 	}
 #endif
 	nn_lstm_cell_scalar(0, U, g, bias, c, h, act, c_prev, tanh_c);
 }
 
+/* One product for the fast kernels: y [B, N] = x [B, K] . W [K, N] over the rows ks[nk] of W. */
 struct nn_mm {
 	int B, K, N, half;
 	const float *x, *W;
 	float *y;
+	const int *ks;          /* [nk]: the k with a nonzero x[b, k] in some row b, increasing */
+	int nk;
 };
+
+#ifdef NN_X86
+/* Columns [j0, min(j0 + 16 P, j1)) of all B rows over the listed rows ks[i0, i1): B x P accumulators in
+ * registers, one weight load per P-vector and row k, one broadcast per row b and k. The accumulators start
+ * at 0 for the first block of rows, else from y, where the block before left them (a float either way, so
+ * the chain is the same). B and P are constants after inlining; masked loads and stores take the ragged
+ * end (masked-off lanes are never touched). */
+NN_INLINE NN_AVX512 void
+nn_panel512(const int B, const int P, const struct nn_mm *m, int j0, int j1, int i0, int i1)
+{
+	__m512 acc[NN_FAST_MAX_B][8], wv[8];
+	__mmask16 mk[8];
+	const float *x = m->x, *W = m->W + j0;
+	float *y = m->y + j0;
+	size_t N = (size_t)m->N;
+	int K = m->K;
+
+#pragma GCC unroll 8
+	for (int p = 0; p < P; p++) {
+		int left = j1 - j0 - 16 * p;
+		mk[p] = left >= 16 ? (__mmask16)0xffff : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+#pragma GCC unroll 8
+		for (int b = 0; b < B; b++)
+			acc[b][p] = i0 == 0 ? _mm512_setzero_ps() :
+			    _mm512_maskz_loadu_ps(mk[p], y + (size_t)b * N + 16 * p);
+	}
+	for (int i = i0; i < i1; i++) {
+		int k = m->ks[i];
+		const float *w = W + (size_t)k * N;
+#pragma GCC unroll 8
+		for (int p = 0; p < P && NN_PFD > 0 && B > 1; p++)
+			_mm_prefetch((const char *)((uintptr_t)w + 64 * (NN_PFD * P + p)), _MM_HINT_T0);
+#pragma GCC unroll 8
+		for (int p = 0; p < P; p++)
+			wv[p] = _mm512_maskz_loadu_ps(mk[p], w + 16 * p);
+#pragma GCC unroll 8
+		for (int b = 0; b < B; b++) {
+			__m512 xb = _mm512_set1_ps(x[(size_t)b * K + k]);
+#pragma GCC unroll 8
+			for (int p = 0; p < P; p++)
+				acc[b][p] = _mm512_fmadd_ps(xb, wv[p], acc[b][p]);
+		}
+	}
+#pragma GCC unroll 8
+	for (int b = 0; b < B; b++)
+#pragma GCC unroll 8
+		for (int p = 0; p < P; p++)
+			_mm512_mask_storeu_ps(y + (size_t)b * N + 16 * p, mk[p], acc[b][p]);
+}
+
+/* The 8-lane twin of nn_panel512 for CPUs without AVX-512: the same chain per column. */
+NN_INLINE NN_AVX2 void
+nn_panel256(const int B, const int P, const struct nn_mm *m, int j0, int j1, int i0, int i1)
+{
+	__m256 acc[NN_FAST_MAX_B][4], wv[4];
+	__m256i mk[4];
+	const float *x = m->x, *W = m->W + j0;
+	float *y = m->y + j0;
+	size_t N = (size_t)m->N;
+	int K = m->K;
+
+#pragma GCC unroll 4
+	for (int p = 0; p < P; p++) {
+		int left = j1 - j0 - 8 * p;
+		mk[p] = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+#pragma GCC unroll 8
+		for (int b = 0; b < B; b++)
+			acc[b][p] = i0 == 0 ? _mm256_setzero_ps() :
+			    _mm256_maskload_ps(y + (size_t)b * N + 8 * p, mk[p]);
+	}
+	for (int i = i0; i < i1; i++) {
+		int k = m->ks[i];
+		const float *w = W + (size_t)k * N;
+#pragma GCC unroll 4
+		for (int p = 0; p < P; p++)
+			wv[p] = _mm256_maskload_ps(w + 8 * p, mk[p]);
+#pragma GCC unroll 8
+		for (int b = 0; b < B; b++) {
+			__m256 xb = _mm256_set1_ps(x[(size_t)b * K + k]);
+#pragma GCC unroll 4
+			for (int p = 0; p < P; p++)
+				acc[b][p] = _mm256_fmadd_ps(xb, wv[p], acc[b][p]);
+		}
+	}
+#pragma GCC unroll 8
+	for (int b = 0; b < B; b++)
+#pragma GCC unroll 4
+		for (int p = 0; p < P; p++)
+			_mm256_maskstore_ps(y + (size_t)b * N + 8 * p, mk[p], acc[b][p]);
+}
+
+/* Columns [n0, n1) of the product: chunks of about NN_NC / B columns (y's slice stays in cache); per chunk,
+ * blocks of NN_KC1 (one row) or NN_KCB listed rows swept across panels of w P columns (w = 16 on AVX-512,
+ * 8 on AVX2), so W is read as that many sequential streams. P is chosen per B so that the B x P accumulators
+ * and the P weight vectors fit the register file. When every row of W starts at the same offset in a 64-byte
+ * line (N a multiple of 16), a first narrow piece brings the panels onto line boundaries: a vector load that
+ * straddles two lines costs two (checkpoint tensors are packed at 4-byte offsets). An empty row list still
+ * stores the zeros. */
+#define NN_PANELS(fn, w, B, P) do { \
+	int nc_ = ((NN_NC / (B) + (w) * (P) - 1) / ((w) * (P))) * (w) * (P), a_ = n0; \
+	if (m->N % 16 == 0) \
+		a_ += (int)((16 - ((uintptr_t)(m->W + n0) / sizeof(float)) % 16) % 16); \
+	for (int c0_ = n0; c0_ < n1; c0_ = c0_ < a_ ? a_ : c0_ + nc_) { \
+		int c1_ = c0_ < a_ ? a_ : c0_ + nc_, i0_ = 0, kc_ = (B) == 1 ? NN_KC1 : NN_KCB; \
+		c1_ = c1_ < n1 ? c1_ : n1; \
+		do { \
+			int i1_ = i0_ + kc_ < m->nk ? i0_ + kc_ : m->nk; \
+			for (int j_ = c0_; j_ < c1_; j_ += (w) * (P)) \
+				fn(B, P, m, j_, c1_, i0_, i1_); \
+			i0_ = i1_; \
+		} while (i0_ < m->nk); \
+	} \
+} while (0)
+
+NN_AVX512 static void
+nn_gemm512(const struct nn_mm *m, int n0, int n1)
+{
+	switch (m->B) {
+	case 1: NN_PANELS(nn_panel512, 16, 1, 4); break;
+	case 2: NN_PANELS(nn_panel512, 16, 2, 6); break;
+	case 3: NN_PANELS(nn_panel512, 16, 3, 6); break;
+	case 4: NN_PANELS(nn_panel512, 16, 4, 5); break;
+	case 5: NN_PANELS(nn_panel512, 16, 5, 4); break;
+	case 6: NN_PANELS(nn_panel512, 16, 6, 4); break;
+	case 7: NN_PANELS(nn_panel512, 16, 7, 3); break;
+	default: NN_PANELS(nn_panel512, 16, 8, 3); break;
+	}
+}
+
+NN_AVX2 static void
+nn_gemm256(const struct nn_mm *m, int n0, int n1)
+{
+	switch (m->B) {
+	case 1: NN_PANELS(nn_panel256, 8, 1, 4); break;
+	case 2: NN_PANELS(nn_panel256, 8, 2, 4); break;
+	case 3: NN_PANELS(nn_panel256, 8, 3, 3); break;
+	case 4: NN_PANELS(nn_panel256, 8, 4, 2); break;
+	case 5: NN_PANELS(nn_panel256, 8, 5, 2); break;
+	case 6: NN_PANELS(nn_panel256, 8, 6, 2); break;
+	case 7: NN_PANELS(nn_panel256, 8, 7, 1); break;
+	default: NN_PANELS(nn_panel256, 8, 8, 1); break;
+	}
+}
+#endif
 
 static void
 nn_mm_part(void *arg, int part)
 {
 #ifdef NN_X86
 	struct nn_mm *m = arg;
+	int n0 = part ? m->half : 0, n1 = part ? m->N : m->half;
 
-	nn_gemm_avx2(m->B, m->K, m->N, m->x, m->W, m->y, part ? m->half : 0, part ? m->N : m->half);
+	if (nn_have_avx512())
+		nn_gemm512(m, n0, n1);
+	else
+		nn_gemm256(m, n0, n1);
 #endif
 }
 
-/* Only reached when nn_fast_ok: two threads take one column half each. */
+/* Only reached when nn_fast_ok and K <= NN_KLIST_MAX: lists the rows of W worth reading, then two threads
+ * take one column half each (split on a 16-column boundary). */
 static void
 nn_fast_matmul(int B, int K, int N, const float *x, const float *W, float *y)
 {
-	struct nn_mm m = { B, K, N, ((N / 2) + 7) & ~7, x, W, y };
+	int ks[NN_KLIST_MAX], nk = 0;
+	struct nn_mm m = { B, K, N, ((N / 2) + 15) & ~15, x, W, y, ks, 0 };
 
-	if (N < 16 || (size_t)B * K * N < NN_PAR_MIN_FLOPS || nn_pool_run(nn_mm_part, &m) < 0) {
+	for (int k = 0; k < K; k++) {
+		int any = 0;
+		for (int b = 0; b < B; b++)
+			any |= x[(size_t)b * K + k] != 0.0f;
+		ks[nk] = k;
+		nk += any;
+	}
+	m.nk = nk;
+	if (N < 32 || (size_t)B * K * N < NN_PAR_MIN_FLOPS || nn_pool_run(nn_mm_part, &m) < 0) {
 		m.half = N;
 		nn_mm_part(&m, 0);
 	}

@@ -22,8 +22,9 @@ struct nn_lstm {
 };
 
 enum nn_mode {
-	NN_FAST,                /* single-precision products (own AVX2 kernel for B <= 8, else OpenBLAS) and float
-	                         * sigmoid/tanh within a few ulp: the default */
+	NN_FAST,                /* single-precision products (own AVX-512/AVX2 kernels for B <= 8: one FMA chain
+	                         * per column, the same bits for a row alone or in a batch; else OpenBLAS) and
+	                         * float sigmoid/tanh within a few ulp: the default */
 	NN_EXACT,               /* tfjs CPU-backend summation order (blocks of 48 in double): for parity checks */
 };
 

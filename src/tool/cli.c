@@ -555,7 +555,8 @@ cli_info_daemon(struct cli *c, const char *model)
 	    "drum hits (GM drum notes)" : codec_is_melody(cd) ? "top line of the notes" : "notes (as one "
 	    "non-drum instrument; the converter's other parts stay empty)");
 	if (cd->type == CODEC_GROOVE)
-		printf("  groove: velocities are played; micro-timing offsets are quantized to the step\n");
+		printf("  groove: velocities and micro-timing are played (output.groove_timing scales the timing, 0 = on "
+		    "the step); continue mode humanizes a beat played in\n");
 	snprintf(path, sizeof path, "%s/attributes.json", model);
 	if (v != NULL && access(path, R_OK) == 0 && attr_load_all(path, c->Z, CLI_INFO_ATTRS, names, v, &n, err,
 	    sizeof err) == 0) {
