@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* test_rt_prefault.c: rt_init leaves every page of the three rings in RAM (mincore), so that the real-time
- * thread's first write to a slot cannot page-fault even when mlockall was refused. */
+/* test_rt_prefault.c: rt_init (through ring_init) leaves every page of the three rings in RAM (mincore), so
+ * that the real-time thread's first write to a slot cannot page-fault even when mlockall was refused. */
 #define _DEFAULT_SOURCE         /* mincore */
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,27 +4,12 @@
  * from the step before). Nothing here allocates, locks, logs or blocks; sem_post is the only system call. */
 #include <stddef.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "midi.h"
 #include "rt.h"
 
 #define CNT_ADD(rt, f, n) atomic_fetch_add_explicit(&(rt)->cnt.f, (n), memory_order_relaxed)
 #define NOW_SET(rt, f, v) atomic_store_explicit(&(rt)->now.f, (v), memory_order_relaxed)
-
-/* Writes one byte in every page of a ring's buffer, so that the page is mapped now and not on the real-time
- * thread's first write. ring_init's memset does not do it: the compiler drops a memset of fresh calloc memory;
- * volatile stores it must keep. */
-static void
-rt_prefault(const struct ring *r)
-{
-	volatile unsigned char *b = r->buf;
-	size_t n = (r->mask + 1) * r->elsize, pg = (size_t)sysconf(_SC_PAGESIZE);
-
-	for (size_t i = 0; i < n; i += pg)
-		b[i] = 0;
-	b[n - 1] = 0;
-}
 
 int
 rt_init(struct rt *rt, double sample_rate, int leading, double bpm, int send_clock, int send_transport,
@@ -37,9 +22,6 @@ rt_init(struct rt *rt, double sample_rate, int leading, double bpm, int send_clo
 		rt_fini(rt);
 		return -1;
 	}
-	rt_prefault(&rt->bars);
-	rt_prefault(&rt->capture);
-	rt_prefault(&rt->cmds);
 	clock_init(&rt->clock, sample_rate);
 	rt->leading = leading;
 	if (leading)
