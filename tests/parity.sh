@@ -40,8 +40,10 @@ check_case() {
 			sed 's/^/# /' "$work/log" | tail -n 20
 			continue
 		fi
-		scale=component; [ $mode = fast ] && scale=norm
-		if node "$ref/compare.js" "$2/ref.json" "$2/ours-$mode.json" --z-scale $scale >"$work/cmp" 2>&1; then
+		# fast: OpenBLAS's summation order; a groove decoder feeds its float outputs back every step, so
+		# over 64 steps its velocities and offsets drift by up to ~2e-4 from tfjs's (exact mode: 1e-4)
+		scale=component ftol=1e-4; [ $mode = fast ] && scale=norm ftol=1e-3
+		if node "$ref/compare.js" "$2/ref.json" "$2/ours-$mode.json" --z-scale $scale --float-tol $ftol >"$work/cmp" 2>&1; then
 			echo "ok $i - $1 $mode"
 			grep '^# z max' "$work/cmp"
 		else

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_dataset.c: windowing, top line, meters, drums, dedup, splits and the dataset file (src/dataset.c). */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -789,8 +790,8 @@ test_file(void)
 	dataset_free(&r);
 
 	buf = slurp(path, &len);
-	/* version 2: the source's kind (""), then valid kinds (""), distance, cap kind (""), percent */
-	is_int(len, 64 + d.count * rec + 1 + 4 + strlen(files[0]) + 4 + 3 + 4 + 6 + 4 + 4 + 4 + 4 + 4,
+	/* version 3: the source's kind (""), then valid kinds (""), distance, cap kind (""), percent, classes */
+	is_int(len, 64 + d.count * rec + 1 + 4 + strlen(files[0]) + 4 + 3 + 4 + 6 + 4 + 4 + 4 + 4 + 4 + 4,
 	    "file size as documented");
 	ok(read_v1(buf, len, &d), "a version 1 file (no kinds, no options) is still read");
 	ok(rejects(buf, 40, "truncated header", "short header"), "truncated header rejected");
@@ -813,6 +814,112 @@ test_file(void)
 	snprintf(path, sizeof path, "%s/none.ds", tmpdir);
 	ok(dataset_read(&r, path, err, sizeof err) == -1 && strstr(err, "none.ds") != NULL, "missing file: %s",
 	    err);
+	dataset_free(&d);
+	seq_fini(&s);
+}
+
+/* ---- groove: velocities and micro-timing ------------------------------------------------------ */
+
+/* Drum notes off their steps with varied velocities (two of one class on some steps): the groove windows hold
+ * GrooveConverter's velocity and offset of each hit (codec_encode of the window's notes), the file keeps
+ * them, and a velocity where there is no hit is refused by name. */
+static void
+test_groove(void)
+{
+	json_t *dc = json_pack("{s:s, s:{s:i}}", "type", "GrooveConverter", "args", "numSteps", T);
+	struct dataset_opts o;
+	struct dataset d, r;
+	struct codec gc;
+	struct seq s;
+	float x[T * 27];
+	char err[256], path[256], *files[1];
+	int good = 1, offs = 0, loud = 1;
+	unsigned char *buf;
+	size_t len;
+
+	if (dc == NULL || codec_from_json(&gc, dc, err, sizeof err) == -1) {
+		printf("Bail out! GrooveConverter: %s\n", err);
+		exit(1);
+	}
+	json_decref(dc);
+	fresh(&s);
+	for (int t = 0; t < 48; t++) {
+		double late = ((t * 37) % 21 - 10) / 25.0;      /* -0.4 .. 0.4 of a step */
+		struct note n = { .pitch = 36, .velocity = 40 + (t * 13) % 80, .is_drum = 1, .start = t, .end = t + 1,
+		    .start_time = (t + late) * 0.125, .end_time = (t + 1) * 0.125 };
+		if (t % 2 == 0 && seq_add(&s, &n) == -1)
+			abort();
+		n.pitch = 38, n.velocity = 70, n.start_time = (t - late / 2) * 0.125;
+		if (t % 3 == 0 && seq_add(&s, &n) == -1)
+			abort();
+		n.pitch = 40, n.velocity = t % 6 == 0 ? 90 : 70, n.start_time = (t + 0.1) * 0.125;  /* snare too */
+		if (t % 3 == 0 && seq_add(&s, &n) == -1)
+			abort();
+	}
+	s.total_steps = 48;
+	is_int(windows(&d, &s, DATASET_GROOVE, 0), 2, "groove: 2 windows in 3 bars");
+	ok(d.groove != NULL && d.n_classes == 512, "groove windows carry velocities and offsets");
+	for (size_t w = 0; d.groove != NULL && w < d.count; w++) {
+		struct seq win;
+		fresh(&win);
+		for (size_t i = 0; i < s.n; i++) {
+			struct note n = s.notes[i];
+			if (n.start < (int)w * 16 || n.start >= (int)w * 16 + T)
+				continue;
+			n.start -= (int)w * 16, n.end -= (int)w * 16;
+			n.start_time -= w * 16 * 0.125, n.end_time -= w * 16 * 0.125;
+			if (seq_add(&win, &n) == -1)
+				abort();
+		}
+		win.total_steps = T;
+		if (codec_encode(&gc, &win, x, err, sizeof err) == -1)
+			diag("codec_encode: %s", err);
+		for (int t = 0; t < T; t++)
+			for (int k = 0; k < 9; k++) {
+				const int16_t *g = d.groove + (w * T + t) * DATASET_GROOVE_COLS;
+				int hit = (d.tokens[w * T + t] >> k) & 1;
+				double off = (double)g[9 + k] / DATASET_OFFSET_ONE;
+				good &= hit == (x[t * 27 + k] != 0.0f) && (float)(g[k] / 127.0) == x[t * 27 + 9 + k] &&
+				    fabs(off - x[t * 27 + 18 + k]) <= 0.5 / DATASET_OFFSET_ONE + 1e-7;
+				offs += hit && g[9 + k] != 0;
+				if (hit && k == 1 && t % 6 == 0)
+					loud &= g[k] == 90;
+			}
+		seq_fini(&win);
+	}
+	ok(good && offs > 20, "groove velocities and offsets = codec_encode(GrooveConverter) (%d hits off "
+	    "their steps)", offs);
+	ok(loud, "two notes of one class on a step: the louder one's velocity and offset");
+	dataset_free(&d);
+
+	dataset_opts_init(&o, DATASET_GROOVE);
+	o.valid_permille = 0;
+	s.qpm = 120.0;
+	s.steps_per_quarter = 0;        /* written from the seconds: the micro-timing goes into the file */
+	files[0] = write_mid("groove.mid", &s);
+	offs = 0;
+	snprintf(path, sizeof path, "%s/g.ds", tmpdir);
+	ok(dataset_build(&o, files, 1, &d, err, sizeof err) == 0 && dataset_write(&d, path, err, sizeof err) == 0 &&
+	    dataset_read(&r, path, err, sizeof err) == 0 && r.kind == DATASET_GROOVE && r.count == d.count &&
+	    d.count == 2 && memcmp(r.groove, d.groove, d.count * T * DATASET_GROOVE_COLS * 2) == 0 &&
+	    memcmp(r.tokens, d.tokens, d.count * T * 2) == 0, "groove file round trip through MIDI and .ds "
+	    "(%zu windows)", d.count);
+	for (size_t i = 0; r.groove != NULL && i < r.count * T * 9; i++)
+		offs += r.groove[i / 9 * DATASET_GROOVE_COLS + 9 + i % 9] != 0;
+	ok(offs > 20, "the offsets came through the MIDI file (%d hits off their steps)", offs);
+	dataset_free(&r);
+	buf = slurp(path, &len);
+	{
+		size_t rec = dataset_record_bytes(DATASET_GROOVE, T), at = 64 + rec + 2 * T + 8 + 2 * (1 * 18 + 4);
+		uint64_t h;
+		buf[at] = 50;           /* window 1, step 1, class 4 (low tom): never hit here */
+		h = fnv(buf + 64, len - 64);
+		for (int i = 0; i < 8; i++)
+			buf[56 + i] = (unsigned char)(h >> (8 * i));
+		snprintf(err, sizeof err, "at byte %zu: window 1: step 1 class 4: velocity 50 (no hit there", at);
+		ok(rejects(buf, len, err, "groove velocity"), "a velocity without a hit is refused at its offset");
+	}
+	free(buf);
 	dataset_free(&d);
 	seq_fini(&s);
 }
@@ -888,7 +995,7 @@ main(int argc, char **argv)
 		printf("Bail out! mkdtemp\n");
 		return 1;
 	}
-	plan(61);
+	plan(69);
 	diag("seed %u (pass it as the first argument to replay)", seed);
 	test_silence_split();
 	test_top_line();
@@ -897,6 +1004,7 @@ main(int argc, char **argv)
 	test_meter();
 	test_smf_time_sig();
 	test_drums();
+	test_groove();
 	test_build();
 	test_split();
 	test_valid_kinds();

@@ -433,6 +433,52 @@ test_xent(void)
 	    { "logits", s.logits, dl, XN * XD } }, 1, 0);
 }
 
+enum { GN = 4 };
+struct groove_ctx {
+	float logits[GN * 27], target[GN * 27];
+	double scale;
+};
+
+static double
+groove_loss(void *p)
+{
+	struct groove_ctx *s = p;
+
+	return s->scale * grad_groove_loss(GN, s->logits, s->target, 0.0, NULL, NULL);
+}
+
+/* GrooVAE's loss: hits' sigmoid cross-entropy plus squared errors of sigmoid velocity and tanh offset. */
+static void
+test_groove_loss(void)
+{
+	static struct groove_ctx s;
+	float dl[GN * 27];
+	double ref = 0.0, part[3];
+
+	fill(s.logits, GN * 27, 2.0f);
+	for (int n = 0; n < GN; n++)
+		for (int k = 0; k < 9; k++) {
+			float *y = s.target + n * 27;
+			int hit = rng_uniform(&r) < 0.4;
+			y[k] = (float)hit;
+			y[9 + k] = hit ? (float)rng_uniform(&r) : 0.0f;
+			y[18 + k] = hit ? (float)(rng_uniform(&r) - 0.5) : 0.0f;
+		}
+	s.scale = 0.25;
+	for (int n = 0; n < GN; n++)
+		for (int k = 0; k < 9; k++) {
+			const float *x = s.logits + n * 27, *y = s.target + n * 27;
+			double p = 1.0 / (1.0 + exp(-(double)x[k])), v = 1.0 / (1.0 + exp(-(double)x[9 + k]));
+			ref -= y[k] * log(p) + (1.0 - y[k]) * log(1.0 - p);
+			ref += (v - y[9 + k]) * (v - y[9 + k]) + (tanh(x[18 + k]) - y[18 + k]) * (tanh(x[18 + k]) - y[18 + k]);
+		}
+	is_float(grad_groove_loss(GN, s.logits, s.target, s.scale, dl, part), ref, 1e-9 * fabs(ref),
+	    "groove loss = hits' cross-entropy + velocity and offset squared errors");
+	ok(fabs(part[0] + part[1] + part[2] - ref) < 1e-9 * fabs(ref) && part[1] > 0 && part[2] > 0,
+	    "groove loss parts add up (hits %.3f, velocities %.3f, offsets %.3f)", part[0], part[1], part[2]);
+	fd_report("groove loss", groove_loss, &s, (struct fd_tensor[]){ { "logits", s.logits, dl, GN * 27 } }, 1, 0);
+}
+
 enum { KB = 4, KZ = 3 };
 struct kl_ctx {
 	float mu[KB * KZ], sigma[KB * KZ];
@@ -915,7 +961,7 @@ main(void)
 	const char *s = getenv("TEST_SEED");
 	uint64_t seed = s ? strtoull(s, NULL, 10) : 12345;
 
-	plan(25);
+	plan(28);
 	diag("seed %llu (TEST_SEED replays)", (unsigned long long)seed);
 	rng_seed(&r, seed);
 	test_cache_identity();
@@ -928,6 +974,7 @@ main(void)
 	test_init_state();
 	test_bilstm();
 	test_xent();
+	test_groove_loss();
 	test_kl();
 	test_softplus();
 	test_vae();

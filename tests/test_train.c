@@ -196,7 +196,7 @@ test_window_input(void)
 			if (codec_decode(&c, onehot, &s, err, sizeof err) < 0 ||
 			    codec_encode(&c, &s, x, err, sizeof err) < 0)
 				bail_out("codec: %s", err);
-			train_window_input(kind, tok, 32, y);
+			train_window_input(kind, tok, NULL, 32, y);
 			bad[kind] += memcmp(x, y, sizeof(float) * 32 * c.in_depth) != 0;
 		}
 		seq_fini(&s);
@@ -339,7 +339,7 @@ test_attribute_vectors(const struct dataset *d, const char *name, int kind)
 		float x[32 * 90];
 		if (d->split[i] != DATASET_VALID)
 			continue;
-		train_window_input(kind, d->tokens + i * T, T, x);
+		train_window_input(kind, d->tokens + i * T, NULL, T, x);
 		enc_run(&md.enc, 1, x, NULL, z + (size_t)n * Z);
 		n++;
 	}

@@ -32,6 +32,8 @@ struct seq {
 	size_t n, cap;
 	int steps_per_quarter;  /* 0 = not quantized */
 	double qpm;             /* first tempo, quarter notes per minute (120 when the source has none) */
+	int tempo_changes;      /* later tempos that differ from the one before (smf_read; 0 elsewhere): times in
+	                         * seconds and steps then part at another rate than qpm's */
 	int total_steps;        /* quantized length in steps */
 	double total_time;      /* seconds */
 	struct seq_time_sig time_sigs[SEQ_MAX_TIME_SIGS]; /* [min(n_time_sigs, MAX)] by step; smf_read fills them */

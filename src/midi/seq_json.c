@@ -124,11 +124,9 @@ seq_note_times(const json_t *jn, struct note *n, const char *where, char *err, s
 			err_set(err, errlen, "%s: %s: expected a finite number", where, keys[k]);
 			return -1;
 		}
-		if (*dst[k] < 0) {
-			err_set(err, errlen, "%s: %s %g is negative", where, keys[k], *dst[k]);
-			return -1;
-		}
 	}
+	/* A negative time is what magenta.js's GrooveConverter gives a first-step hit played early; quantizing
+	 * rounds it to step 0 (seq_quantize refuses a time that would land before it). */
 	if (n->end_time < n->start_time) {
 		err_set(err, errlen, "%s: endTime %g before startTime %g", where, n->end_time, n->start_time);
 		return -1;

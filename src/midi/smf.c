@@ -565,6 +565,12 @@ smf_build(struct smf_rd *rd, struct seq *out)
 	if (rd->nt > 0)
 		qsort(rd->tempos, rd->nt, sizeof *rd->tempos, smf_cmp_tempo);
 	out->qpm = smf_first_qpm(rd);
+	out->tempo_changes = 0;
+	for (size_t i = 0, j; i < rd->nt; i = j) {      /* per tick, the last tempo there is in effect */
+		for (j = i + 1; j < rd->nt && rd->tempos[j].tick == rd->tempos[i].tick; j++)
+			;
+		out->tempo_changes += i > 0 && rd->tempos[j - 1].uspq != rd->tempos[i - 1].uspq;
+	}
 	if (smf_tempo_map(rd) == -1)
 		return -1;
 	if (rd->n > 0)

@@ -3,6 +3,7 @@
 #define _XOPEN_SOURCE 700      /* realpath */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +38,19 @@ struct dataset_cli {
 static void
 dataset_usage(FILE *f)
 {
-	fputs("usage: musicvae dataset --kind melody|drums [-o OUT.ds] [--sources sources.tsv] [OPTIONS]\n"
+	fputs("usage: musicvae dataset --kind melody|drums|groove [-o OUT.ds] [--sources sources.tsv] [OPTIONS]\n"
 	    "                        (FILES... | --list FILE)\n"
 	    "       musicvae dataset --info FILE.ds\n"
 	    "  --sources TSV        data/sources.tsv of data/fetch: package and licence of each file; alone, it\n"
 	    "                       also lists the files (all its rows)\n"
 	    "  --list FILE          files to read, one per line or the first column of a TSV (relative paths:\n"
 	    "                       to the current directory, else to FILE's directory)\n"
-	    "  --steps N            window length in steps, a multiple of 16 (32)\n"
+	    "  --kind groove        drums with each hit's velocity and micro-timing (GrooVAE; files whose tempo\n"
+	    "                       changes are skipped)\n"
+	    "  --steps N            window length in steps, a multiple of 16 (32; 64 = 4 bars)\n"
+	    "  --pitch-classes roland  drums, groove: Magenta's Roland classes (the Groove MIDI Dataset's kit:\n"
+	    "                       hi-hat edges 22/26, toms 43/58 low, 45/47 mid, 48/50 high) instead of the\n"
+	    "                       defaults; a model trained on it writes them into its config.json\n"
 	    "  --min-notes N        least onsets / drum hits per window (2)\n"
 	    "  --min-pitches N      least distinct pitches per melody window (1)\n"
 	    "  --transpose LO:HI    train melody transpositions in semitones (-6:5; 0:0 = none)\n"
@@ -327,11 +333,12 @@ dataset_opt(struct dataset_cli *c, const char *opt, const char *arg)
 		return -1;
 	}
 	if (strcmp(opt, "--kind") == 0) {
-		if (strcmp(arg, "melody") != 0 && strcmp(arg, "drums") != 0) {
-			fprintf(stderr, "musicvae dataset: --kind: '%s' is neither melody nor drums\n", arg);
+		int k = dataset_kind_parse(arg);
+		if (k < 0) {
+			fprintf(stderr, "musicvae dataset: --kind: '%s' is not melody, drums or groove\n", arg);
 			return -1;
 		}
-		dataset_opts_init(&c->o, strcmp(arg, "drums") == 0 ? DATASET_DRUMS : DATASET_MELODY);
+		dataset_opts_init(&c->o, (enum dataset_kind)k);
 		return 2;
 	}
 	if (strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0)
@@ -342,7 +349,13 @@ dataset_opt(struct dataset_cli *c, const char *opt, const char *arg)
 		c->list = arg;
 	else if (strcmp(opt, "--info") == 0)
 		c->info = arg;
-	else if (strcmp(opt, "--steps") == 0)
+	else if (strcmp(opt, "--pitch-classes") == 0) {
+		if (strcmp(arg, "roland") != 0 && strcmp(arg, "default") != 0) {
+			fprintf(stderr, "musicvae dataset: --pitch-classes: '%s' is neither default nor roland\n", arg);
+			return -1;
+		}
+		c->o.roland = strcmp(arg, "roland") == 0;
+	} else if (strcmp(opt, "--steps") == 0)
 		return dataset_parse_int(opt, arg, 16, DATASET_MAX_STEPS, &c->o.num_steps) == -1 ? -1 : 2;
 	else if (strcmp(opt, "--min-notes") == 0)
 		return dataset_parse_int(opt, arg, 0, DATASET_MAX_STEPS, &c->o.min_notes) == -1 ? -1 : 2;
@@ -407,7 +420,7 @@ dataset_args(struct dataset_cli *c, int argc, char **argv)
 		i += k - 1;
 	}
 	if (c->info == NULL && !kind) {
-		fprintf(stderr, "musicvae dataset: --kind melody|drums is required\n");
+		fprintf(stderr, "musicvae dataset: --kind melody|drums|groove is required\n");
 		return -1;
 	}
 	return c->list != NULL ? dataset_read_list(c, c->list) : 0;
@@ -514,6 +527,31 @@ dataset_report_drops(const struct dataset *d)
 		    train ? 100.0 * (double)(st->cap_before - st->cap_dropped) / (double)train : 0.0);
 }
 
+/* A groove dataset's hits: how many, velocity and offset mean and spread (what a model is to learn). */
+static void
+dataset_report_groove(const struct dataset *d)
+{
+	size_t T = (size_t)d->num_steps;
+	double n = 0, sv = 0, sv2 = 0, so = 0, so2 = 0;
+
+	if (d->groove == NULL)
+		return;
+	for (size_t w = 0; w < d->count; w++)
+		for (size_t t = 0; t < T; t++)
+			for (int k = 0; k < 9; k++) {
+				const int16_t *g = d->groove + (w * T + t) * DATASET_GROOVE_COLS;
+				double v = g[k], o = (double)g[9 + k] / DATASET_OFFSET_ONE;
+				if (!((d->tokens[w * T + t] >> k) & 1))
+					continue;
+				n++, sv += v, sv2 += v * v, so += o, so2 += o * o;
+			}
+	if (n == 0)
+		return;
+	printf("groove: %.0f hits; velocity mean %.1f sd %.1f; offset (GrooveConverter's, +1 = half a step "
+	    "early) mean %+.3f sd %.3f\n", n, sv / n, sqrt(fmax(0.0, sv2 / n - sv * sv / n / n)), so / n,
+	    sqrt(fmax(0.0, so2 / n - so * so / n / n)));
+}
+
 static int
 dataset_info(const char *path)
 {
@@ -525,7 +563,7 @@ dataset_info(const char *path)
 		return 1;
 	}
 	printf("%s: %s, %d steps, %d classes, %zu windows from %zu sources (%d per mille validation)\n", path,
-	    d.kind == DATASET_DRUMS ? "drums" : "melody", d.num_steps, d.n_classes, d.count, d.n_sources,
+	    dataset_kind_name(d.kind), d.num_steps, d.n_classes, d.count, d.n_sources,
 	    d.valid_permille);
 	if (d.version >= 2)
 		printf("validation from kinds: %s; no window within Hamming distance %d of a train window; cap: "
@@ -533,7 +571,11 @@ dataset_info(const char *path)
 		    d.cap_kind[0] ? d.cap_kind : "none", d.cap_percent);
 	else
 		printf("version 1 file: validation kinds, distance and cap not recorded\n");
+	if (d.kind != DATASET_MELODY)
+		printf("drum pitch classes: %s\n", d.roland ? "roland (Magenta's ROLAND_DRUM_PITCH_CLASSES)" :
+		    "default (DrumsConverter's)");
 	dataset_report(&d, 0);
+	dataset_report_groove(&d);
 	dataset_free(&d);
 	return 0;
 }
@@ -578,6 +620,9 @@ dataset_warn_sources(const struct dataset *d, int quiet)
 			fprintf(stderr, "musicvae dataset: skipped %s\n", d->sources[i].error);
 		else if (d->sources[i].status == DATASET_SRC_METER && !quiet)
 			fprintf(stderr, "musicvae dataset: skipped %s: no bar in 4/4 or 2/2\n", d->sources[i].path);
+		else if (d->sources[i].status == DATASET_SRC_TEMPO && !quiet)
+			fprintf(stderr, "musicvae dataset: skipped %s: its tempo changes (a groove needs one tempo)\n",
+			    d->sources[i].path);
 }
 
 static int
@@ -601,7 +646,7 @@ dataset_run(struct dataset_cli *c, const struct dataset_tab *t)
 	if (c->sources != NULL && !c->valid_kinds_given)
 		c->o.valid_kinds = "midi";
 	if (out == NULL)
-		out = c->o.kind == DATASET_DRUMS ? "drums.ds" : "melody.ds";
+		out = c->o.kind == DATASET_GROOVE ? "groove.ds" : c->o.kind == DATASET_DRUMS ? "drums.ds" : "melody.ds";
 	if (dataset_build(&c->o, c->files, c->n_files, &d, err, sizeof err) == -1 ||
 	    dataset_write(&d, out, err, sizeof err) == -1) {
 		fprintf(stderr, "musicvae dataset: %s\n", err);
@@ -612,8 +657,9 @@ dataset_run(struct dataset_cli *c, const struct dataset_tab *t)
 	if (!c->quiet)
 		dataset_report(&d, 1);
 	dataset_report_drops(&d);
+	dataset_report_groove(&d);
 	printf("wrote %s: %zu %s windows of %d steps from %d files in %.1f s\n", out, d.count,
-	    c->o.kind == DATASET_DRUMS ? "drum" : "melody", d.num_steps, c->n_files,
+	    dataset_kind_name(c->o.kind), d.num_steps, c->n_files,
 	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
 	rc = 0;
 out:

@@ -17,7 +17,8 @@ static void
 train_usage(FILE *f)
 {
 	fputs("usage: musicvae train --data FILE.ds -o MODEL_DIR [options]\n"
-	    "  --kind melody|drums     model kind (default: the dataset's)\n"
+	    "  --kind melody|drums|groove  model kind (default: the dataset's; groove: GrooVAE, hits plus\n"
+	    "                          velocities and micro-timing, teacher forced unless --sampling is given)\n"
 	    "  --steps N               train up to global step N (20000)\n"
 	    "  --batch B               windows per step (64)\n"
 	    "  --z Z                   latent size (128)\n"
@@ -213,7 +214,7 @@ train_progress_event(void *ctx, const struct train_event *e)
 	switch (e->kind) {
 	case TRAIN_EV_START:
 		fprintf(stderr, "training %s: %zu train / %zu validation windows, steps %ld..%ld, batch %d\n",
-		    e->model_kind == DATASET_DRUMS ? "drums" : "melody", e->n_train, e->n_valid, e->step, e->steps,
+		    dataset_kind_name(e->model_kind), e->n_train, e->n_valid, e->step, e->steps,
 		    e->batch);
 		break;
 	case TRAIN_EV_STEP:
@@ -227,6 +228,10 @@ train_progress_event(void *ctx, const struct train_event *e)
 		fprintf(stderr, "%sstep %ld: valid loss %.4f CE %.4f KL %.3f accuracy %.4f teacher-forced, "
 		    "%.4f sampled (%ld windows)\n", p->tty ? "\n" : "", e->step, ev->loss, ev->ce, ev->kl,
 		    ev->acc_tf, ev->acc_sampled, ev->n);
+		if (ev->music.kind == DATASET_GROOVE && ev->g_n > 0)
+			fprintf(stderr, "step %ld: groove velocity RMSE %.2f (mean %.2f), timing RMSE %.4f steps (mean "
+			    "%.4f)\n", e->step, 127.0 * sqrt(ev->vel_se / ev->g_n), 127.0 * sqrt(ev->vel_se_mean / ev->g_n),
+			    0.5 * sqrt(ev->off_se / ev->g_n), 0.5 * sqrt(ev->off_se_mean / ev->g_n));
 		break;
 	case TRAIN_EV_EARLY_STOP:
 		fprintf(stderr, "early stopping at step %ld: no better validation loss since step %ld\n", e->step,
@@ -252,8 +257,8 @@ train_print_music(const struct train_eval *ev)
 		    "share of successive onsets %.4f input, %.4f decode\n", r.distinct_ratio, m->distinct_out,
 		    m->distinct_in, r.repeat_in, r.repeat_out);
 	} else {
-		printf("drums: hit F1 %.4f over (step, class) (%ld input hits, %ld decoded, %ld both); recall:",
-		    r.hit_f1, m->hit_in, m->hit_out, m->hit_both);
+		printf("%s: hit F1 %.4f over (step, class) (%ld input hits, %ld decoded, %ld both); recall:",
+		    dataset_kind_name(m->kind), r.hit_f1, m->hit_in, m->hit_out, m->hit_both);
 		for (int k = 0; k < METRICS_DRUM_CLASSES; k++)
 			printf(" %s %.3f (%ld)", metrics_drum_class(k), r.class_recall[k], m->class_in[k]);
 		printf("\n");
@@ -267,7 +272,24 @@ train_print_music(const struct train_eval *ev)
 		for (int k = 0; k < METRICS_DRUM_CLASSES; k++)
 			printf(" recall_%s=%.6f", metrics_drum_class(k), r.class_recall[k]);
 	}
+	if (m->kind == DATASET_GROOVE && ev->g_n > 0)
+		printf(" vel_rmse=%.6f vel_rmse_mean=%.6f off_rmse=%.6f off_rmse_mean=%.6f hits_loss=%.6f vel_loss=%.6f "
+		    "off_loss=%.6f", sqrt(ev->vel_se / ev->g_n), sqrt(ev->vel_se_mean / ev->g_n),
+		    sqrt(ev->off_se / ev->g_n), sqrt(ev->off_se_mean / ev->g_n), ev->g_hits, ev->g_vel, ev->g_off);
 	printf("\n");
+}
+
+/* A groove model's velocities and micro-timing against predicting the train set's mean, in words. */
+static void
+train_print_groove(const struct train_eval *ev)
+{
+	if (ev->music.kind != DATASET_GROOVE || ev->g_n == 0)
+		return;
+	printf("groove: at the %ld input hits, the argmax reconstruction's velocity RMSE %.2f (MIDI velocity; "
+	    "predicting the train mean: %.2f) and timing RMSE %.4f steps (mean: %.4f); loss per window: hits %.3f, "
+	    "velocities %.3f, offsets %.3f (teacher forced)\n", ev->g_n, 127.0 * sqrt(ev->vel_se / ev->g_n),
+	    127.0 * sqrt(ev->vel_se_mean / ev->g_n), 0.5 * sqrt(ev->off_se / ev->g_n),
+	    0.5 * sqrt(ev->off_se_mean / ev->g_n), ev->g_hits, ev->g_vel, ev->g_off);
 }
 
 /* --evaluate: the saved state (as the trainer validates), else or with --from-checkpoint the checkpoint. */
@@ -296,6 +318,7 @@ train_cmd_evaluate(const struct train_hp *hp, const struct dataset *d, const cha
 		    "skipped: pitches outside the converter's range)\n", dir, ev.ce, ev.acc_tf, ev.acc_sampled,
 		    ev.n, ev.skipped);
 	}
+	train_print_groove(&ev);
 	train_print_music(&ev);
 	return 0;
 }
@@ -308,11 +331,10 @@ train_args(int argc, char **argv, struct train_hp *hp, const char **data, const 
 	int ch, kind = -1, valid_max_given = 0;
 
 	for (int i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--kind") == 0)
-			kind = strcmp(argv[i + 1], "drums") == 0 ? DATASET_DRUMS : strcmp(argv[i + 1], "melody") == 0 ?
-			    DATASET_MELODY : -2;
+		if (strcmp(argv[i], "--kind") == 0 && (kind = dataset_kind_parse(argv[i + 1])) < 0)
+			kind = -2;
 	if (kind == -2) {
-		fprintf(stderr, "musicvae train: --kind: melody or drums\n");
+		fprintf(stderr, "musicvae train: --kind: melody, drums or groove\n");
 		return -1;
 	}
 	train_hp_init(hp, kind < 0 ? DATASET_MELODY : kind);
@@ -388,6 +410,8 @@ cmd_train(int argc, char **argv)
 		hp.kind = (int)d.kind;
 		if (isnan(hp.free_bits))
 			hp.free_bits = k.free_bits;
+		if (!(hp.given & TRAIN_GIVEN_SAMPLING))
+			hp.sampling = k.sampling, hp.sampling_rate = k.sampling_rate;
 	}
 	if (resume & 2) {
 		rc = train_cmd_evaluate(&hp, &d, dir, resume & 8);

@@ -220,7 +220,7 @@ attrs_encode(struct model *md, const struct dataset *d, int split, struct attrs_
 	for (size_t i = 0; i <= d->count; i++) {
 		if (i < d->count && (split < 0 || d->split[i] == split)) {
 			const uint16_t *tok = d->tokens + i * (size_t)T;
-			train_window_input(kind, tok, T, x + (size_t)B * T * Din);
+			train_window_input(kind, tok, NULL, T, x + (size_t)B * T * Din);
 			attrs_compute(kind, tok, T, a->val + (a->n + B) * ATTRS_MAX);
 			B++;
 		}

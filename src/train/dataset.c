@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* dataset.c: windowing of note sequences into melody / drum tokens, deduplication, transposition, splits. */
+/* dataset.c: windowing of note sequences into melody / drum / groove windows, deduplication, transposition,
+ * splits. */
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +19,11 @@
 
 #define DATASET_FAR (INT_MAX / 4)       /* end of the last meter region: a line's last bar is padded */
 
-/* One event of a line: a top-line note (value = pitch) or the hits of one drum step (value = class bits). */
+/* One event of a line: a top-line note (value = pitch) or the hits of one drum step (value = class bits;
+ * groove: g = their velocities and offsets, dataset.h's columns). */
 struct dataset_ev {
 	int start, end, value;
+	int16_t g[DATASET_GROOVE_COLS];
 };
 
 /* Steps [a, b) in 4/4 or 2/2, bar lines at a + 16k. */
@@ -123,6 +127,17 @@ dataset_cmp_ev(const void *a, const void *b)
 	return (p->value < q->value) - (p->value > q->value);       /* highest pitch first */
 }
 
+/* Drum events by step, then by note order (held in end while sorting). */
+static int
+dataset_cmp_drum(const void *a, const void *b)
+{
+	const struct dataset_ev *p = a, *q = b;
+
+	if (p->start != q->start)
+		return p->start < q->start ? -1 : 1;
+	return (p->end > q->end) - (p->end < q->end);
+}
+
 static int
 dataset_takes(const struct dataset_opts *o, const struct note *nt, int inst)
 {
@@ -138,7 +153,8 @@ dataset_top_line(const struct dataset_opts *o, const struct seq *s, int inst, st
 
 	for (size_t i = 0; i < s->n; i++)
 		if (dataset_takes(o, &s->notes[i], inst))
-			ev[n++] = (struct dataset_ev){ s->notes[i].start, s->notes[i].end, s->notes[i].pitch };
+			ev[n++] = (struct dataset_ev){ .start = s->notes[i].start, .end = s->notes[i].end,
+			    .value = s->notes[i].pitch };
 	qsort(ev, n, sizeof *ev, dataset_cmp_ev);
 	for (size_t i = 0; i < n; i++) {
 		if (m > 0 && ev[m - 1].start == ev[i].start)
@@ -150,35 +166,93 @@ dataset_top_line(const struct dataset_opts *o, const struct seq *s, int inst, st
 	return m;
 }
 
-/* Drum hits of known classes, one event per step with the OR of the class bits. */
+/* GrooveConverter's offset of a note at the sequence's first tempo, 2 (step - exact step), in 1/16384 and
+ * clamped to -1..1 (a note the tick rounding put in its step is within). */
+static int16_t
+dataset_offset(const struct seq *s, const struct note *nt)
+{
+	double exact = nt->start_time * s->qpm / 60.0 * s->steps_per_quarter;
+	double off = 2.0 * ((double)nt->start - exact);
+
+	off = off < -1.0 ? -1.0 : off > 1.0 ? 1.0 : off;
+	return (int16_t)lrint(off * DATASET_OFFSET_ONE);
+}
+
+/* Drum hits of known classes, one event per step with the OR of the class bits; groove (g != 0): with the
+ * loudest note's velocity and offset per class (the first of equals, by the notes' order). */
 static size_t
-dataset_drum_line(const signed char *class_of, const struct seq *s, struct dataset_ev *ev)
+dataset_drum_line(const signed char *class_of, const struct seq *s, int g, struct dataset_ev *ev)
 {
 	size_t n = 0, m = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct note *nt = &s->notes[i];
-		if (nt->is_drum && nt->pitch >= 0 && nt->pitch < 128 && class_of[nt->pitch] >= 0)
-			ev[n++] = (struct dataset_ev){ nt->start, nt->start + 1, 1 << class_of[nt->pitch] };
+		struct dataset_ev *e = &ev[n];
+		int c;
+		if (!nt->is_drum || nt->pitch < 0 || nt->pitch >= 128 || (c = class_of[nt->pitch]) < 0)
+			continue;
+		memset(e, 0, sizeof *e);
+		e->start = nt->start, e->end = nt->start + 1, e->value = 1 << c;
+		if (g) {
+			e->g[c] = (int16_t)nt->velocity;
+			e->g[9 + c] = dataset_offset(s, nt);
+		}
+		e->end = (int)i;        /* the note's order, for a stable sort; reset below */
+		n++;
 	}
-	qsort(ev, n, sizeof *ev, dataset_cmp_ev);
+	qsort(ev, n, sizeof *ev, dataset_cmp_drum);
 	for (size_t i = 0; i < n; i++) {
-		if (m > 0 && ev[m - 1].start == ev[i].start)
-			ev[m - 1].value |= ev[i].value;
-		else
+		int c = __builtin_ctz((unsigned)ev[i].value);
+		ev[i].end = ev[i].start + 1;
+		if (m == 0 || ev[m - 1].start != ev[i].start) {
 			ev[m++] = ev[i];
+			continue;
+		}
+		if (!(ev[m - 1].value & ev[i].value) || ev[i].g[c] > ev[m - 1].g[c]) {
+			ev[m - 1].g[c] = ev[i].g[c];
+			ev[m - 1].g[9 + c] = ev[i].g[9 + c];
+		}
+		ev[m - 1].value |= ev[i].value;
 	}
 	return m;
 }
 
-/* codec.h's default drum classes (DrumsConverter without pitchClasses). */
+/* Magenta's ROLAND_DRUM_PITCH_CLASSES (music_vae/data.py): the Groove MIDI Dataset's Roland TD-11 kit. */
+static const int dataset_roland[9][4] = {
+	{ 36 }, { 38, 37, 40 }, { 42, 22, 44 }, { 46, 26 }, { 43, 58 }, { 47, 45 }, { 50, 48 }, { 49, 52, 55, 57 },
+	{ 51, 53, 59 },
+};
+
+json_t *
+dataset_pitch_classes(int roland)
+{
+	json_t *a = roland ? json_array() : NULL;
+
+	for (int k = 0; a != NULL && k < 9; k++) {
+		json_t *c = json_array();
+		for (int i = 0; c != NULL && i < 4 && dataset_roland[k][i] != 0; i++)
+			json_array_append_new(c, json_integer(dataset_roland[k][i]));
+		if (c == NULL || json_array_append_new(a, c) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* codec.h's default drum classes (DrumsConverter without pitchClasses), or Magenta's Roland ones. */
 static int
-dataset_drum_classes(signed char *class_of, char *err, size_t errlen)
+dataset_drum_classes(int roland, signed char *class_of, char *err, size_t errlen)
 {
 	json_t *dc = json_pack("{s:s, s:{s:i}}", "type", "DrumsConverter", "args", "numSteps", 32);
 	struct codec *c = malloc(sizeof *c);
 	int r = -1;
 
+	if (dc != NULL && roland && json_object_set_new(json_object_get(dc, "args"), "pitchClasses",
+	    dataset_pitch_classes(1)) == -1) {
+		json_decref(dc);
+		dc = NULL;
+	}
 	if (dc == NULL || c == NULL)
 		err_fail(err, errlen, "out of memory");
 	else if (codec_from_json(c, dc, err, errlen) == 0) {
@@ -214,8 +288,26 @@ dataset_grow(struct dataset *d)
 	if ((p = realloc(d->transpose, cap)) == NULL)
 		return -1;
 	d->transpose = p;
+	if (d->kind == DATASET_GROOVE) {
+		if ((p = realloc(d->groove, cap * T * DATASET_GROOVE_COLS * sizeof *d->groove)) == NULL)
+			return -1;
+		d->groove = p;
+	}
 	d->cap = cap;
 	return 0;
+}
+
+/* Window w's groove columns [T, DATASET_GROOVE_COLS] and their size. */
+static int16_t *
+dataset_groove(const struct dataset *d, size_t w)
+{
+	return d->groove + w * (size_t)d->num_steps * DATASET_GROOVE_COLS;
+}
+
+static size_t
+dataset_groove_bytes(const struct dataset *d)
+{
+	return (size_t)d->num_steps * DATASET_GROOVE_COLS * sizeof *d->groove;
 }
 
 /* Appends a window; returns its token row to fill (zeroed), or NULL when out of memory. */
@@ -228,6 +320,8 @@ dataset_push(struct dataset *d, uint32_t src, int split, int transpose)
 		return NULL;
 	t = d->tokens + d->count * (size_t)d->num_steps;
 	memset(t, 0, (size_t)d->num_steps * sizeof *t);
+	if (d->groove != NULL)
+		memset(dataset_groove(d, d->count), 0, dataset_groove_bytes(d));
 	d->source[d->count] = src;
 	d->split[d->count] = (uint8_t)split;
 	d->transpose[d->count] = (int8_t)transpose;
@@ -244,7 +338,10 @@ dataset_fill(const struct dataset *d, const struct dataset_opts *o, const struct
 	unsigned char seen[128] = { 0 };
 
 	for (; i < n && ev[i].start < w + T; i++) {
-		if (d->kind == DATASET_DRUMS) {
+		if (d->kind == DATASET_GROOVE)
+			memcpy(dataset_groove(d, (size_t)(tok - d->tokens) / (size_t)T) + (size_t)(ev[i].start - w) *
+			    DATASET_GROOVE_COLS, ev[i].g, sizeof ev[i].g);
+		if (d->kind != DATASET_MELODY) {
 			tok[ev[i].start - w] = (uint16_t)ev[i].value;
 			notes += __builtin_popcount((unsigned)ev[i].value);
 			continue;
@@ -258,7 +355,7 @@ dataset_fill(const struct dataset *d, const struct dataset_opts *o, const struct
 		pitches += !seen[ev[i].value];
 		seen[ev[i].value] = 1;
 	}
-	return notes >= o->min_notes && (d->kind == DATASET_DRUMS || pitches >= o->min_pitches);
+	return notes >= o->min_notes && (d->kind != DATASET_MELODY || pitches >= o->min_pitches);
 }
 
 /* Windows of one piece of a line: events [i, j) within region [a, b), bars padded to the last event's end. */
@@ -334,9 +431,10 @@ dataset_add_seq(struct dataset *d, const struct dataset_opts *o, const struct se
 		    s->steps_per_quarter);
 	if ((ev = malloc(s->n * sizeof *ev)) == NULL)
 		return err_fail(err, errlen, "out of memory");
-	if (d->kind == DATASET_DRUMS) {
-		if ((r = dataset_drum_classes(class_of, err, errlen)) == 0)
-			made = r = dataset_line(d, o, ev, dataset_drum_line(class_of, s, ev), rg, nrg, src, split);
+	if (d->kind != DATASET_MELODY) {
+		if ((r = dataset_drum_classes(o->roland, class_of, err, errlen)) == 0)
+			made = r = dataset_line(d, o, ev, dataset_drum_line(class_of, s, d->kind == DATASET_GROOVE, ev),
+			    rg, nrg, src, split);
 	} else if (!o->per_instrument) {
 		made = r = dataset_line(d, o, ev, dataset_top_line(o, s, -1, ev), rg, nrg, src, split);
 	} else {
@@ -363,7 +461,11 @@ dataset_hash(const struct dataset *d, size_t w)
 {
 	size_t T = (size_t)d->num_steps;
 
-	return hash_fnv1a(HASH_FNV1A_INIT, d->tokens + w * T, T * sizeof *d->tokens) + d->split[w];
+	uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, d->tokens + w * T, T * sizeof *d->tokens);
+
+	if (d->groove != NULL)
+		h = hash_fnv1a(h, dataset_groove(d, w), dataset_groove_bytes(d));
+	return h + d->split[w];
 }
 
 static int
@@ -401,7 +503,9 @@ dataset_keep_last(struct dataset_set *set, struct dataset *d)
 	h = (size_t)dataset_hash(d, w) & (set->cap - 1);
 	for (; set->slot[h] != 0; h = (h + 1) & (set->cap - 1))
 		if (d->split[set->slot[h] - 1] == d->split[w] &&
-		    memcmp(d->tokens + (set->slot[h] - 1) * T, d->tokens + w * T, T * sizeof *d->tokens) == 0) {
+		    memcmp(d->tokens + (set->slot[h] - 1) * T, d->tokens + w * T, T * sizeof *d->tokens) == 0 &&
+		    (d->groove == NULL || memcmp(dataset_groove(d, set->slot[h] - 1), dataset_groove(d, w),
+		    dataset_groove_bytes(d)) == 0)) {
 			d->count--;
 			return 0;
 		}
@@ -419,6 +523,8 @@ dataset_merge(struct dataset_set *set, struct dataset *d, const struct dataset *
 	if (t == NULL)
 		return -1;
 	memcpy(t, src->tokens + w * (size_t)d->num_steps, (size_t)d->num_steps * sizeof *t);
+	if (d->groove != NULL)
+		memcpy(dataset_groove(d, d->count - 1), dataset_groove(src, w), dataset_groove_bytes(d));
 	return dataset_keep_last(set, d);
 }
 
@@ -512,6 +618,8 @@ dataset_compact(struct dataset *d, const unsigned char *keep)
 			d->source[m] = d->source[w];
 			d->split[m] = d->split[w];
 			d->transpose[m] = d->transpose[w];
+			if (d->groove != NULL)
+				memmove(dataset_groove(d, m), dataset_groove(d, w), dataset_groove_bytes(d));
 		}
 		m++;
 	}
@@ -641,7 +749,7 @@ dataset_cap(struct dataset *d, const char *kind, int percent, struct dataset_sta
 static int
 dataset_check_opts(const struct dataset_opts *o, char *err, size_t errlen)
 {
-	if (o->kind != DATASET_MELODY && o->kind != DATASET_DRUMS)
+	if (o->kind != DATASET_MELODY && o->kind != DATASET_DRUMS && o->kind != DATASET_GROOVE)
 		return err_fail(err, errlen, "unknown dataset kind %d", (int)o->kind);
 	if (o->num_steps < DATASET_STEPS_PER_BAR || o->num_steps > DATASET_MAX_STEPS ||
 	    o->num_steps % DATASET_STEPS_PER_BAR != 0)
@@ -708,6 +816,10 @@ dataset_file(struct dataset *d, struct dataset *tmp, struct dataset_set *set, co
 	}
 	if (!dataset_has_bars(s)) {
 		src->status = DATASET_SRC_METER;
+		return 0;
+	}
+	if (o->kind == DATASET_GROOVE && s->tempo_changes > 0) {
+		src->status = DATASET_SRC_TEMPO;
 		return 0;
 	}
 	tmp->count = 0;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* dataset.h: MIDI files -> deduplicated 2-bar training windows of melody or drum tokens, and their file. */
+/* dataset.h: MIDI files -> deduplicated training windows of melody or drum tokens (groove: with velocities and
+ * micro-timing), and their file. */
 #ifndef MVD_DATASET_H
 #define MVD_DATASET_H
 
@@ -17,8 +18,15 @@ struct seq;
  *           note. Tokens are MelodyConverter's (21..108: 90 classes): 0 = no event, 1 = note-off,
  *           2 + pitch - 21 = note-on, exactly the argmax of codec_encode on the window's notes (the notes that
  *           start inside it, shifted to step 0). Windows with a pitch outside 21..108 are dropped.
- *   drums:  channel-10 notes through codec.h's default 9 pitch classes; token = OR of 2^class of the hits at a
+ *   drums:  channel-10 notes through codec.h's default 9 pitch classes (or, with roland, Magenta's
+ *           ROLAND_DRUM_PITCH_CLASSES: the Groove MIDI Dataset's kit, its hi-hat edges 22 and 26 included); token = OR of 2^class of the hits at a
  *           step (DrumsConverter's 512 labels); pitches of no class are ignored.
+ *   groove: as drums, plus per step and class GrooveConverter's velocity and offset of the hit (of the notes of
+ *           one class at one step, the loudest; the first of equals): velocity 0..127 and offset = 2 (step -
+ *           exact onset in steps) in units of 1/16384, so -16384..16384 (an early note is positive; smf_read
+ *           rounds half up, so offsets lie in (-1, 1]); 0 and 0 where there is no hit. The exact onset is the
+ *           note's time in seconds at the first tempo, as GrooveConverter computes it; a file whose tempo changes
+ *           (seq.tempo_changes) gives no groove window (Magenta's quantizer refuses it too).
  * Windows with fewer than min_notes onsets (melody) or hits (drums) are dropped, and so are melody windows with
  * fewer than min_pitches distinct pitches. Duplicates (same tokens) are dropped, the first one kept. Train
  * melody windows are then transposed by transpose_lo..transpose_hi semitones (those leaving 21..108 dropped,
@@ -38,28 +46,29 @@ struct seq;
  *
  * File format (all integers little-endian):
  *   0  char     magic[8]        "MVAEDSET"
- *   8  uint32   version         2 (version 1 files, without the parts marked v2, are read too)
- *  12  uint32   kind            0 melody, 1 drums
+ *   8  uint32   version         3 (versions 1 and 2, without the parts marked v2 / v3, are read too)
+ *  12  uint32   kind            0 melody, 1 drums, 2 groove
  *  16  uint32   num_steps       T (32)
- *  20  uint32   n_classes       90 (melody) or 512 (drums); every token is below it
+ *  20  uint32   n_classes       90 (melody) or 512 (drums, groove); every token is below it
  *  24  uint32   min_pitch       melody: token 2 + k is pitch min_pitch + k (21); drums: 0
- *  28  uint32   record_bytes    2 * T + 8
+ *  28  uint32   record_bytes    2 * T + 8 (groove: 2 * T + 8 + 36 * T)
  *  32  uint64   count           windows
  *  40  uint32   n_sources
  *  44  uint32   valid_permille
  *  48  uint64   sources_bytes   size of the source table
  *  56  uint64   checksum        FNV-1a 64 of every byte from offset 64 to the end
  *  64  count records: uint16 tokens[T]; uint32 source (index in the table); uint8 split (0 train, 1 valid);
- *      int8 transpose (semitones, 0 for drums); uint16 zero
+ *      int8 transpose (semitones, 0 for drums); uint16 zero; groove: then int16 groove[T][18] (velocities of
+ *      the 9 classes, then their offsets, as above)
  *  64 + count * record_bytes: n_sources entries: uint8 split; then path, package, licence, (v2) kind, each as
  *      uint32 length + that many bytes (UTF-8, no NUL)
  *  v2, after the sources: the build options: valid_kinds (string, "" = every kind), uint32 valid_distance,
- *      cap_kind (string, "" = no cap), uint32 cap_percent
+ *      cap_kind (string, "" = no cap), uint32 cap_percent; v3: uint32 pitch classes (0 default, 1 roland)
  * The file ends there: its size is 64 + count * record_bytes + sources_bytes (everything after the records).
  */
 
 #define DATASET_MAGIC "MVAEDSET"
-#define DATASET_VERSION 2
+#define DATASET_VERSION 3
 #define DATASET_VALID_DISTANCE 2        /* default Hamming distance of a dropped validation window */
 #define DATASET_MAX_DISTANCE 8          /* beyond, blocks of 3 steps would index little */
 #define DATASET_HEADER_BYTES 64
@@ -69,8 +78,10 @@ struct seq;
 #define DATASET_MEL_CLASSES (DATASET_MAX_PITCH - DATASET_MIN_PITCH + 3)
 #define DATASET_DRUM_CLASSES 512
 #define DATASET_MAX_STEPS 4096          /* longest window */
+#define DATASET_GROOVE_COLS 18          /* per step: 9 velocities, 9 offsets */
+#define DATASET_OFFSET_ONE 16384        /* stored offset of 1 (half a step early) */
 
-enum dataset_kind { DATASET_MELODY = 0, DATASET_DRUMS = 1 };
+enum dataset_kind { DATASET_MELODY = 0, DATASET_DRUMS = 1, DATASET_GROOVE = 2 };
 enum dataset_split { DATASET_TRAIN = 0, DATASET_VALID = 1 };
 
 /* Why a source gave no window (build statistics, not stored). */
@@ -78,6 +89,7 @@ enum dataset_status {
 	DATASET_SRC_OK,         /* read; may still have no window */
 	DATASET_SRC_UNREADABLE, /* smf_read failed: see error */
 	DATASET_SRC_METER,      /* no bar in 4/4 or 2/2 */
+	DATASET_SRC_TEMPO,      /* groove: the tempo changes */
 };
 
 struct dataset_opts {
@@ -100,6 +112,7 @@ struct dataset_opts {
 	                                 * dropped (DATASET_VALID_DISTANCE; 0: exact duplicates only) */
 	const char *cap_kind;           /* train windows of this kind are capped (NULL: none) */
 	int cap_percent;                /* at this share of all train windows (0..100) */
+	int roland;                     /* drums, groove: Magenta's Roland pitch classes, not the defaults */
 };
 
 /* What dataset_build dropped after windowing (not in the file). */
@@ -133,15 +146,25 @@ struct dataset {
 	uint32_t *source;       /* [count] index into sources */
 	uint8_t *split;         /* [count] enum dataset_split (that of the source) */
 	int8_t *transpose;      /* [count] semitones */
+	int16_t *groove;        /* [count, num_steps, DATASET_GROOVE_COLS] (groove datasets only, else NULL) */
 	struct dataset_source *sources; /* [n_sources] */
 	size_t n_sources;
 	/* the build options (version 2 files; version 1: valid_distance -1, strings "") */
 	int version;
 	char *valid_kinds, *cap_kind;   /* "" = every kind, no cap */
 	int valid_distance, cap_percent;
+	int roland;                     /* drum classes: Magenta's ROLAND_DRUM_PITCH_CLASSES (v3; else 0) */
 	struct dataset_stats stats;     /* of dataset_build, not in the file */
 };
 
+/* The drum pitch classes of a dataset as a converter's args.pitchClasses (roland; NULL for the defaults,
+ * which a converter takes when it has none): a new reference, NULL also when out of memory. */
+struct json_t *dataset_pitch_classes(int roland);
+/* "melody", "drums", "groove" ("unknown" for another value), and back (-1: none of them). */
+const char *dataset_kind_name(int kind);
+int dataset_kind_parse(const char *name);
+/* Bytes of one record of kind's windows of num_steps steps. */
+size_t dataset_record_bytes(int kind, int num_steps);
 /* The defaults above for kind. */
 void dataset_opts_init(struct dataset_opts *o, enum dataset_kind kind);
 /* Reads files[0..n) and fills *out (initialised here; free it with dataset_free even on failure). Unreadable

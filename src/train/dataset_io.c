@@ -22,12 +22,13 @@ dataset_init(struct dataset *d, const struct dataset_opts *o)
 	memset(d, 0, sizeof *d);
 	d->kind = o->kind;
 	d->num_steps = o->num_steps;
-	d->n_classes = o->kind == DATASET_DRUMS ? DATASET_DRUM_CLASSES : DATASET_MEL_CLASSES;
-	d->min_pitch = o->kind == DATASET_DRUMS ? 0 : DATASET_MIN_PITCH;
+	d->n_classes = o->kind != DATASET_MELODY ? DATASET_DRUM_CLASSES : DATASET_MEL_CLASSES;
+	d->min_pitch = o->kind != DATASET_MELODY ? 0 : DATASET_MIN_PITCH;
 	d->valid_permille = o->valid_permille;
 	d->version = DATASET_VERSION;
 	d->valid_distance = o->valid_distance;
 	d->cap_percent = 100;
+	d->roland = o->roland && o->kind != DATASET_MELODY;
 }
 
 void
@@ -47,6 +48,7 @@ dataset_free(struct dataset *d)
 	free(d->source);
 	free(d->split);
 	free(d->transpose);
+	free(d->groove);
 	memset(d, 0, sizeof *d);
 }
 
@@ -76,6 +78,28 @@ dataset_put_str(struct buf *b, const char *s)
 
 /* ---- writing ------------------------------------------------------------------------------ */
 
+const char *
+dataset_kind_name(int kind)
+{
+	return kind == DATASET_MELODY ? "melody" : kind == DATASET_DRUMS ? "drums" : kind == DATASET_GROOVE ?
+	    "groove" : "unknown";
+}
+
+int
+dataset_kind_parse(const char *name)
+{
+	for (int k = DATASET_MELODY; k <= DATASET_GROOVE; k++)
+		if (strcmp(name, dataset_kind_name(k)) == 0)
+			return k;
+	return -1;
+}
+
+size_t
+dataset_record_bytes(int kind, int num_steps)
+{
+	return (2 + (kind == DATASET_GROOVE ? 2 * DATASET_GROOVE_COLS : 0)) * (size_t)num_steps + 8;
+}
+
 static void
 dataset_put_body(struct buf *b, const struct dataset *d)
 {
@@ -88,6 +112,8 @@ dataset_put_body(struct buf *b, const struct dataset *d)
 		buf_put_le(b, d->split[w], 1);
 		buf_put_le(b, (uint8_t)d->transpose[w], 1);
 		buf_put_le(b, 0, 2);
+		for (size_t i = 0; d->groove != NULL && i < T * DATASET_GROOVE_COLS; i++)
+			buf_put_le(b, (uint16_t)d->groove[w * T * DATASET_GROOVE_COLS + i], 2);
 	}
 	for (size_t i = 0; i < d->n_sources; i++) {
 		buf_put_le(b, (uint64_t)d->sources[i].split, 1);
@@ -100,6 +126,7 @@ dataset_put_body(struct buf *b, const struct dataset *d)
 	buf_put_le(b, (uint32_t)d->valid_distance, 4);     /* -1 (unknown, from a version 1 file): all ones */
 	dataset_put_str(b, d->cap_kind);
 	buf_put_le(b, (uint64_t)d->cap_percent, 4);
+	buf_put_le(b, (uint64_t)d->roland, 4);
 }
 
 static void
@@ -111,7 +138,7 @@ dataset_put_header(struct buf *b, const struct dataset *d, uint64_t sources_byte
 	buf_put_le(b, (uint64_t)d->num_steps, 4);
 	buf_put_le(b, (uint64_t)d->n_classes, 4);
 	buf_put_le(b, (uint64_t)d->min_pitch, 4);
-	buf_put_le(b, 2 * (uint64_t)d->num_steps + 8, 4);
+	buf_put_le(b, dataset_record_bytes(d->kind, d->num_steps), 4);
 	buf_put_le(b, d->count, 8);
 	buf_put_le(b, d->n_sources, 4);
 	buf_put_le(b, (uint64_t)d->valid_permille, 4);
@@ -123,7 +150,7 @@ int
 dataset_write(const struct dataset *d, const char *path, char *err, size_t errlen)
 {
 	struct buf body = { 0 }, head = { 0 };
-	size_t records = d->count * (2 * (size_t)d->num_steps + 8);
+	size_t records = d->count * dataset_record_bytes(d->kind, d->num_steps);
 	struct file_tmp t;
 	int r = -1;
 
@@ -196,12 +223,12 @@ dataset_rd_header(const struct dataset_rd *rd, struct dataset *d, uint64_t *sour
 	d->valid_permille = (int)dataset_get_le(h + 44, 4);
 	*sources_bytes = dataset_get_le(h + 48, 8);
 	*sum = dataset_get_le(h + 56, 8);
-	if (d->kind != DATASET_MELODY && d->kind != DATASET_DRUMS)
+	if (d->kind != DATASET_MELODY && d->kind != DATASET_DRUMS && d->kind != DATASET_GROOVE)
 		return dataset_rd_fail(rd, 12, "unknown kind %d", (int)d->kind);
-	if (d->n_classes != (d->kind == DATASET_DRUMS ? DATASET_DRUM_CLASSES : DATASET_MEL_CLASSES))
+	if (d->n_classes != (d->kind != DATASET_MELODY ? DATASET_DRUM_CLASSES : DATASET_MEL_CLASSES))
 		return dataset_rd_fail(rd, 20, "%d classes for a %s dataset", d->n_classes,
-		    d->kind == DATASET_DRUMS ? "drums" : "melody");
-	if (T < 1 || T > DATASET_MAX_STEPS || rec != 2 * T + 8)
+		    dataset_kind_name(d->kind));
+	if (T < 1 || T > DATASET_MAX_STEPS || rec != dataset_record_bytes(d->kind, (int)T))
 		return dataset_rd_fail(rd, 16, "%u steps in records of %u bytes", (unsigned)T, (unsigned)rec);
 	d->num_steps = (int)T;
 	if (count > UINT32_MAX || *sources_bytes > DATASET_MAX_FILE_BYTES || d->valid_permille > 1000)
@@ -228,6 +255,9 @@ dataset_rd_alloc(const struct dataset_rd *rd, struct dataset *d)
 	d->split = malloc(n);
 	d->transpose = malloc(n);
 	d->sources = calloc(d->n_sources + 1, sizeof *d->sources);
+	if (d->kind == DATASET_GROOVE && (d->groove = malloc(n * (size_t)d->num_steps * DATASET_GROOVE_COLS *
+	    sizeof *d->groove)) == NULL)
+		return err_fail(rd->err, rd->errlen, "%s: out of memory", rd->name);
 	if (d->tokens == NULL || d->source == NULL || d->split == NULL || d->transpose == NULL || d->sources == NULL)
 		return err_fail(rd->err, rd->errlen, "%s: out of memory", rd->name);
 	return 0;
@@ -236,7 +266,7 @@ dataset_rd_alloc(const struct dataset_rd *rd, struct dataset *d)
 static int
 dataset_rd_records(const struct dataset_rd *rd, struct dataset *d)
 {
-	size_t T = (size_t)d->num_steps, rec = 2 * T + 8;
+	size_t T = (size_t)d->num_steps, rec = dataset_record_bytes(d->kind, d->num_steps);
 
 	for (size_t w = 0; w < d->count; w++) {
 		const unsigned char *p = rd->buf + DATASET_HEADER_BYTES + w * rec;
@@ -256,6 +286,17 @@ dataset_rd_records(const struct dataset_rd *rd, struct dataset *d)
 		if (d->split[w] > DATASET_VALID || dataset_get_le(p + 2 * T + 6, 2) != 0)
 			return dataset_rd_fail(rd, at + 2 * T + 4, "window %zu: split %u (0 or 1) or reserved "
 			    "bytes not zero", w, d->split[w]);
+		for (size_t i = 0; d->groove != NULL && i < T * DATASET_GROOVE_COLS; i++) {
+			int16_t v = (int16_t)dataset_get_le(p + 2 * T + 8 + 2 * i, 2);
+			size_t t = i / DATASET_GROOVE_COLS, c = i % DATASET_GROOVE_COLS, k = c % 9;
+			int hit = (d->tokens[w * T + t] >> k) & 1;
+			if (c < 9 ? v < 0 || v > 127 || (!hit && v != 0) : v < -DATASET_OFFSET_ONE ||
+			    v > DATASET_OFFSET_ONE || (!hit && v != 0))
+				return dataset_rd_fail(rd, at + 2 * T + 8 + 2 * i, "window %zu: step %zu class %zu: %s "
+				    "%d (%s)", w, t, k, c < 9 ? "velocity" : "offset", v, !hit ? "no hit there, 0 "
+				    "expected" : c < 9 ? "0..127 expected" : "-16384..16384 expected");
+			d->groove[w * T * DATASET_GROOVE_COLS + i] = v;
+		}
 	}
 	return 0;
 }
@@ -314,13 +355,21 @@ dataset_rd_options(const struct dataset_rd *rd, struct dataset *d, size_t *pos, 
 	if (end - *pos < 4 || (d->cap_percent = (int)dataset_get_le(rd->buf + *pos, 4)) > 100)
 		return dataset_rd_fail(rd, at, "cap percent past the end or above 100");
 	*pos += 4;
+	if (d->version < 3)
+		return 0;
+	at = *pos;
+	if (end - *pos < 4 || dataset_get_le(rd->buf + *pos, 4) > 1 ||
+	    (dataset_get_le(rd->buf + *pos, 4) == 1 && d->kind == DATASET_MELODY))
+		return dataset_rd_fail(rd, at, "pitch classes past the end, or not 0 (default) or 1 (roland, drums only)");
+	d->roland = (int)dataset_get_le(rd->buf + *pos, 4);
+	*pos += 4;
 	return 0;
 }
 
 static int
 dataset_rd_sources(const struct dataset_rd *rd, struct dataset *d)
 {
-	size_t pos = DATASET_HEADER_BYTES + d->count * (2 * (size_t)d->num_steps + 8), end = rd->len;
+	size_t pos = DATASET_HEADER_BYTES + d->count * dataset_record_bytes(d->kind, d->num_steps), end = rd->len;
 
 	for (size_t i = 0; i < d->n_sources; i++) {
 		struct dataset_source *s = &d->sources[i];
@@ -366,7 +415,7 @@ dataset_read_mem(struct dataset *d, const unsigned char *buf, size_t len, const 
 		goto fail;
 	for (size_t w = 0; w < d->count; w++)
 		if (d->split[w] != d->sources[d->source[w]].split) {
-			dataset_rd_fail(&rd, DATASET_HEADER_BYTES + w * (2 * (size_t)d->num_steps + 8),
+			dataset_rd_fail(&rd, DATASET_HEADER_BYTES + w * dataset_record_bytes(d->kind, d->num_steps),
 			    "window %zu is in the other split than its source %u", w, d->source[w]);
 			goto fail;
 		}

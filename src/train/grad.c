@@ -222,6 +222,34 @@ grad_softmax_xent(int N, int D, const float *logits, const int *target, double s
 	return loss;
 }
 
+double
+grad_groove_loss(int N, const float *logits, const float *target, double scale, float *dlogits, double part[3])
+{
+	double sum[3] = { 0.0, 0.0, 0.0 };
+
+	for (int n = 0; n < N; n++) {
+		const float *x = logits + (size_t)n * 27, *y = target + (size_t)n * 27;
+		float *dx = dlogits != NULL ? dlogits + (size_t)n * 27 : NULL;
+		for (int k = 0; k < 9; k++) {
+			double h = x[k], v = 1.0 / (1.0 + exp(-(double)x[9 + k])), o = tanh((double)x[18 + k]);
+			double ev = v - y[9 + k], eo = o - y[18 + k];
+			/* log(1 + e^h) - y h, stable on both sides */
+			sum[0] += (h > 0.0 ? h + log1p(exp(-h)) : log1p(exp(h))) - y[k] * h;
+			sum[1] += ev * ev;
+			sum[2] += eo * eo;
+			if (dx == NULL)
+				continue;
+			dx[k] = (float)(scale * (1.0 / (1.0 + exp(-h)) - y[k]));
+			dx[9 + k] = (float)(scale * 2.0 * ev * v * (1.0 - v));
+			dx[18 + k] = (float)(scale * 2.0 * eo * (1.0 - o * o));
+		}
+	}
+	if (part != NULL)
+		for (int i = 0; i < 3; i++)
+			part[i] = sum[i];
+	return sum[0] + sum[1] + sum[2];
+}
+
 void
 grad_softplus_forward(size_t n, const float *x, float *y)
 {

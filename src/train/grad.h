@@ -74,6 +74,14 @@ void grad_init_state_backward(const struct nn_dense *init, int L, int U, int B, 
  * and averages over sequences: scale = 1 / B. */
 double grad_softmax_xent(int N, int D, const float *logits, const int *target, double scale, float *dlogits);
 
+/* GrooVAE's reconstruction loss (Magenta's GrooveLstmDecoder) of N rows of logits [N, 27] = [hits 9 | velocity
+ * 9 | offset 9] against targets [N, 27] (hits 0/1, velocity 0..1, offset -1..1): per row the sum over the 9
+ * classes of the hits' sigmoid cross-entropy + (sigmoid(velocity) - target)^2 + (tanh(offset) - target)^2.
+ * Returns the summed loss; part[3] (may be NULL) gets its hits, velocity and offset sums. dlogits [N, 27] =
+ * scale * the gradient, overwritten (NULL: loss only). Computed in double. */
+double grad_groove_loss(int N, const float *logits, const float *target, double scale, float *dlogits,
+    double part[3]);
+
 /* y = softplus(x) = log(1 + e^x) in double, stable on both sides (Magenta's sigma activation). */
 void grad_softplus_forward(size_t n, const float *x, float *y);
 /* dx += dy * sigmoid(x). */

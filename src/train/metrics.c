@@ -71,7 +71,7 @@ metrics_add(struct metrics *m, const uint16_t *in, const uint16_t *out, int T)
 	m->steps += T;
 	for (int t = 0; t < T; t++)
 		m->same += in[t] == out[t];
-	if (m->kind == DATASET_DRUMS)
+	if (m->kind != DATASET_MELODY)
 		metrics_add_drums(m, in, out, T);
 	else
 		metrics_add_melody(m, in, out, T);

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* train.c: the flat MusicVAE's trainable tensors and one training step (forward with caches, backward, Adam),
- * plus the validation pass; the loop, state file and logs are in train_loop.c. */
+ * plus the validation pass; the loop, state file and logs are in train_loop.c. A groove model (GrooVAE) feeds
+ * and predicts rows of 27 floats [hits | velocities | offsets] where the others use one class per step. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
+#include <jansson.h>
 
 #include "ckpt_write.h"
+#include "err.h"
 #include "grad.h"
 #include "train.h"
 #include "train_int.h"
@@ -32,11 +35,11 @@ train_hp_init(struct train_hp *hp, int kind)
 	hp->min_lr = 1e-5;
 	hp->max_beta = 0.2;
 	hp->beta_rate = 0.99999;
-	hp->free_bits = kind == DATASET_DRUMS ? 48.0 : 0.0;
+	hp->free_bits = kind != DATASET_MELODY ? 48.0 : 0.0;
 	hp->clip = 1.0;
 	hp->clip_to_zero = 10000.0;
-	hp->sampling = OPT_SAMPLING_INVERSE_SIGMOID;
-	hp->sampling_rate = 1000.0;
+	hp->sampling = kind == DATASET_GROOVE ? OPT_SAMPLING_CONSTANT : OPT_SAMPLING_INVERSE_SIGMOID;
+	hp->sampling_rate = kind == DATASET_GROOVE ? 0.0 : 1000.0;       /* groove: teacher forcing */
 	hp->keep = 1.0;
 	hp->patience = 0;
 	hp->eval_every = 500;
@@ -117,9 +120,17 @@ train_model_init(struct train_model *m, const struct train_hp *hp, char *err, si
 		snprintf(err, errlen, "decoder layers %d: 1 to %d", hp->dec_layers, TRAIN_MAX_LAYERS);
 		return -1;
 	}
-	m->T = 32;
-	m->D = hp->kind == DATASET_DRUMS ? DATASET_DRUM_CLASSES : DATASET_MEL_CLASSES;
-	m->D_in = hp->kind == DATASET_DRUMS ? 10 : DATASET_MEL_CLASSES;
+	if (hp->num_steps < 0 || hp->num_steps > DATASET_MAX_STEPS || hp->num_steps % DATASET_STEPS_PER_BAR) {
+		snprintf(err, errlen, "windows of %d steps: a multiple of %d up to %d", hp->num_steps,
+		    DATASET_STEPS_PER_BAR, DATASET_MAX_STEPS);
+		return -1;
+	}
+	m->kind = hp->kind;
+	m->roland = hp->roland;
+	m->T = hp->num_steps ? hp->num_steps : 2 * DATASET_STEPS_PER_BAR;
+	m->D = hp->kind == DATASET_GROOVE ? 27 : hp->kind == DATASET_DRUMS ? DATASET_DRUM_CLASSES :
+	    DATASET_MEL_CLASSES;
+	m->D_in = hp->kind == DATASET_GROOVE ? 27 : hp->kind == DATASET_DRUMS ? 10 : DATASET_MEL_CLASSES;
 	m->Z = hp->z;
 	m->Ue = hp->enc_units;
 	m->Ud = hp->dec_units;
@@ -161,15 +172,25 @@ int
 train_model_write(const struct train_model *m, const char *dir, char *err, size_t errlen)
 {
 	struct ckpt_wtensor t[TRAIN_MAX_PARAMS];
-	char cfg[256];
+	json_t *pc = m->roland ? dataset_pitch_classes(1) : NULL;
+	char cfg[1024], *pcs = pc != NULL ? json_dumps(pc, JSON_COMPACT) : NULL, extra[600] = "";
 
+	json_decref(pc);
+	if (m->roland && pcs == NULL)
+		return err_fail(err, errlen, "out of memory");
+	if (pcs != NULL)
+		snprintf(extra, sizeof extra, ", \"pitchClasses\": %s", pcs);
+	free(pcs);
 	for (int i = 0; i < m->np; i++) {
 		t[i] = (struct ckpt_wtensor){ m->name[i], m->shape[i][1] ? 2 : 1, { m->shape[i][0],
 		    m->shape[i][1] }, m->p[i].w };
 	}
-	if (m->D == DATASET_DRUM_CLASSES)
+	if (m->kind == DATASET_GROOVE)
+		snprintf(cfg, sizeof cfg, "{\"type\": \"MusicVAE\", \"dataConverter\": {\"type\": \"GrooveConverter\", "
+		    "\"args\": {\"numSteps\": %d, \"humanize\": false, \"tapify\": false%s}}}\n", m->T, extra);
+	else if (m->kind == DATASET_DRUMS)
 		snprintf(cfg, sizeof cfg, "{\"type\": \"MusicVAE\", \"dataConverter\": {\"type\": \"DrumsConverter\", "
-		    "\"args\": {\"numSteps\": %d}}}\n", m->T);
+		    "\"args\": {\"numSteps\": %d%s}}}\n", m->T, extra);
 	else
 		snprintf(cfg, sizeof cfg, "{\"type\": \"MusicVAE\", \"dataConverter\": {\"type\": \"MelodyConverter\", "
 		    "\"args\": {\"numSteps\": %d, \"minPitch\": %d, \"maxPitch\": %d}}}\n", m->T, DATASET_MIN_PITCH,
@@ -178,13 +199,24 @@ train_model_write(const struct train_model *m, const char *dir, char *err, size_
 }
 
 void
-train_window_input(int kind, const uint16_t *tok, int T, float *x)
+train_window_input(int kind, const uint16_t *tok, const int16_t *g, int T, float *x)
 {
-	int D = kind == DATASET_DRUMS ? 10 : DATASET_MEL_CLASSES;
+	int D = kind == DATASET_GROOVE ? 27 : kind == DATASET_DRUMS ? 10 : DATASET_MEL_CLASSES;
 
 	memset(x, 0, sizeof(float) * T * D);
 	for (int t = 0; t < T; t++) {
 		float *row = x + (size_t)t * D;
+		if (kind == DATASET_GROOVE) {
+			const int16_t *gt = g + (size_t)t * DATASET_GROOVE_COLS;
+			for (int k = 0; k < 9; k++) {
+				if (!((tok[t] >> k) & 1))
+					continue;
+				row[k] = 1.0f;
+				row[9 + k] = (float)(gt[k] / 127.0);
+				row[18 + k] = (float)((double)gt[9 + k] / DATASET_OFFSET_ONE);
+			}
+			continue;
+		}
 		if (kind != DATASET_DRUMS) {
 			row[tok[t]] = 1.0f;
 			continue;
@@ -254,6 +286,10 @@ train_buf_init(struct train_buf *b, const struct train_model *m, int B)
 	b->dtop = train_alloc((size_t)B * U, &failed);
 	b->logits = train_alloc(T * B * m->D, &failed);
 	b->dlogits = train_alloc(T * B * m->D, &failed);
+	if (m->kind == DATASET_GROOVE) {
+		b->gt = train_alloc(T * B * 27, &failed);
+		b->gfeed = train_alloc(T * B * 27, &failed);
+	}
 	if (failed) {
 		train_buf_fini(b);
 		return -1;
@@ -273,7 +309,7 @@ train_buf_fini(struct train_buf *b)
 {
 	float **f[] = { &b->x, &b->seqmem, &b->edh, &b->edc, &b->hlast, &b->dhlast, &b->mu, &b->spre, &b->sigma,
 	    &b->eps, &b->z, &b->dz, &b->dmu, &b->dsig, &b->dspre, &b->pre, &b->dpre, &b->c0, &b->h0, &b->dc,
-	    &b->dh, &b->dxin, &b->top, &b->mask, &b->dtop, &b->logits, &b->dlogits };
+	    &b->dh, &b->dxin, &b->top, &b->mask, &b->dtop, &b->logits, &b->dlogits, &b->gt, &b->gfeed };
 
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
 		free(*f[i]);
@@ -294,9 +330,14 @@ train_load_rows(const struct train_model *m, struct train_buf *b, const struct d
 
 	for (int r = 0; r < B; r++) {
 		const uint16_t *tok = d->tokens + rows[r] * (size_t)T;
-		train_window_input(kind, tok, T, b->x + (size_t)r * T * m->D_in);
-		for (int t = 0; t < T; t++)
+		const int16_t *g = d->groove != NULL ? d->groove + rows[r] * (size_t)T * DATASET_GROOVE_COLS : NULL;
+		float *x = b->x + (size_t)r * T * m->D_in;
+		train_window_input(kind, tok, g, T, x);
+		for (int t = 0; t < T; t++) {
 			b->target[t * B + r] = tok[t];
+			if (b->gt != NULL)
+				memcpy(b->gt + ((size_t)t * B + r) * 27, x + (size_t)t * 27, sizeof(float) * 27);
+		}
 	}
 }
 
@@ -400,6 +441,32 @@ train_next_feed(const struct train_model *m, const struct train_buf *b, int B, i
 	return b->target[t * B + r];
 }
 
+/* GrooveConverter's output row of logits lg [27]: hits at p > 0.5, sigmoid velocities, tanh offsets (what
+ * the decoder feeds back at inference, magenta.js's argmax path). */
+static void
+train_groove_activate(const float *lg, float *row)
+{
+	for (int k = 0; k < 9; k++) {
+		row[k] = lg[k] > 0.0f ? 1.0f : 0.0f;
+		row[9 + k] = (float)(1.0 / (1.0 + exp(-(double)lg[9 + k])));
+		row[18 + k] = (float)tanh((double)lg[18 + k]);
+	}
+}
+
+/* The groove row fed at step t + 1 for row r: the target, or (argmax, and a scheduled-sampling draw) the
+ * model's own activated output. */
+static void
+train_groove_feed(const struct train_buf *b, int B, int t, int r, const struct train_fwd *f)
+{
+	size_t i = (size_t)t * B + r;
+	float *dst = b->gfeed + (i + (size_t)B) * 27;
+
+	if (f->mode == TRAIN_ARGMAX || (f->mode == TRAIN_SAMPLED && b->draw[t * B + r] >= 0.0))
+		train_groove_activate(b->logits + i * 27, dst);
+	else
+		memcpy(dst, b->gt + i * 27, sizeof(float) * 27);
+}
+
 /* Layer l's h_t (rows r0..r1) into the layer above's input, or (top layer) into top. */
 static void
 train_pass_up(const struct train_model *m, struct train_buf *b, int B, int l, int t, int r0, int r1)
@@ -428,8 +495,11 @@ train_decode_part(void *arg, int part)
 		for (int r = r0; r < r1; r++) {
 			float *row = x0 + r * K0U;
 			int k = b->feed[t * B + r];
-			memset(row, 0, sizeof(float) * D);
-			if (k >= 0)
+			if (b->gfeed != NULL && t > 0)
+				memcpy(row, b->gfeed + ((size_t)t * B + r) * D, sizeof(float) * D);
+			else
+				memset(row, 0, sizeof(float) * D);
+			if (b->gfeed == NULL && k >= 0)
 				row[k] = 1.0f;
 			memcpy(row + D, b->z + (size_t)r * Z, sizeof(float) * Z);
 		}
@@ -441,8 +511,12 @@ train_decode_part(void *arg, int part)
 			grad_dropout_apply((size_t)(r1 - r0) * m->Ud, b->mask + t * BU + (size_t)r0 * m->Ud,
 			    top + (size_t)r0 * m->Ud);
 		train_dense_rows(&m->proj, r0, r1, top, b->logits + (size_t)t * B * D);
-		for (int r = r0; t + 1 < m->T && r < r1; r++)
-			b->feed[(t + 1) * B + r] = train_next_feed(m, b, B, t, r, j->f);
+		for (int r = r0; t + 1 < m->T && r < r1; r++) {
+			if (b->gfeed != NULL)
+				train_groove_feed(b, B, t, r, j->f);
+			else
+				b->feed[(t + 1) * B + r] = train_next_feed(m, b, B, t, r, j->f);
+		}
 	}
 }
 
@@ -624,7 +698,8 @@ train_grad_batch(struct train_model *m, struct train_buf *b, int B, const struct
 	train_encode(m, b, B, 1);
 	grad_reparam_forward((size_t)B * m->Z, b->mu, b->sigma, r, b->eps, b->z);
 	train_decode(m, b, B, &f);
-	ce = grad_softmax_xent(m->T * B, m->D, b->logits, b->target, 1.0 / B, b->dlogits);
+	ce = m->kind == DATASET_GROOVE ? grad_groove_loss(m->T * B, b->logits, b->gt, 1.0 / B, b->dlogits, NULL) :
+	    grad_softmax_xent(m->T * B, m->D, b->logits, b->target, 1.0 / B, b->dlogits);
 	cost = grad_kl_free_bits(B, m->Z, b->mu, b->sigma, s->free_nats, 0.0, NULL, NULL, &kl);
 	opt_zero_grad(m->p, m->np);
 	for (int l = 0; l < m->L; l++)
@@ -648,15 +723,73 @@ train_step_batch(struct train_model *m, struct train_buf *b, int B, const struct
 	opt_adam_step(m->p, m->np, s->lr, s->t, 0.9, 0.999, 1e-8);
 }
 
-/* Steps where argmax(logits) equals the target. */
+/* The class of row i's logits: the argmax, or (groove) the class bits of its hits (logit > 0). */
+static int
+train_class(const struct train_model *m, const struct train_buf *b, size_t i)
+{
+	const float *lg = b->logits + i * m->D;
+	int c = 0;
+
+	if (m->kind != DATASET_GROOVE)
+		return nn_argmax(lg, m->D);
+	for (int k = 0; k < 9; k++)
+		c |= (lg[k] > 0.0f) << k;
+	return c;
+}
+
+/* Steps whose class equals the target. */
 static long
 train_hits(const struct train_model *m, const struct train_buf *b, int B)
 {
 	long n = 0;
 
 	for (int i = 0; i < m->T * B; i++)
-		n += nn_argmax(b->logits + (size_t)i * m->D, m->D) == b->target[i];
+		n += train_class(m, b, (size_t)i) == b->target[i];
 	return n;
+}
+
+/* Groove: the velocity and offset outputs at the input's hits against the input's, and against mean[2]. */
+static void
+train_groove_err(const struct train_model *m, const struct train_buf *b, int B, const double *mean,
+    struct train_eval *ev)
+{
+	for (int i = 0; i < m->T * B; i++) {
+		const float *lg = b->logits + (size_t)i * 27, *y = b->gt + (size_t)i * 27;
+		for (int k = 0; k < 9; k++) {
+			double v, o;
+			if (y[k] < 0.5f)
+				continue;
+			v = 1.0 / (1.0 + exp(-(double)lg[9 + k])) - y[9 + k];
+			o = tanh((double)lg[18 + k]) - y[18 + k];
+			ev->vel_se += v * v;
+			ev->off_se += o * o;
+			ev->vel_se_mean += (mean[0] - y[9 + k]) * (mean[0] - y[9 + k]);
+			ev->off_se_mean += (mean[1] - y[18 + k]) * (mean[1] - y[18 + k]);
+			ev->g_n++;
+		}
+	}
+}
+
+/* Mean velocity (0..1) and offset (-1..1) of the hits of d's train windows. */
+static void
+train_groove_mean(const struct dataset *d, double mean[2])
+{
+	size_t T = (size_t)d->num_steps;
+	double n = 0.0;
+
+	mean[0] = mean[1] = 0.0;
+	for (size_t w = 0; d->groove != NULL && w < d->count; w++)
+		for (size_t t = 0; d->split[w] == DATASET_TRAIN && t < T; t++)
+			for (int k = 0; k < 9; k++) {
+				const int16_t *g = d->groove + (w * T + t) * DATASET_GROOVE_COLS;
+				if (!((d->tokens[w * T + t] >> k) & 1))
+					continue;
+				mean[0] += g[k] / 127.0;
+				mean[1] += (double)g[9 + k] / DATASET_OFFSET_ONE;
+				n += 1.0;
+			}
+	if (n > 0.0)
+		mean[0] /= n, mean[1] /= n;
 }
 
 /* The argmax reconstruction's tokens of the loaded rows against their inputs into the music metrics. */
@@ -668,7 +801,7 @@ train_music(const struct train_model *m, const struct train_buf *b, int B, const
 
 	for (int r = 0; r < B; r++) {
 		for (int t = 0; t < m->T; t++)
-			out[t] = (uint16_t)nn_argmax(b->logits + ((size_t)t * B + r) * m->D, m->D);
+			out[t] = (uint16_t)train_class(m, b, (size_t)t * B + r);
 		metrics_add(mu, d->tokens + rows[r] * (size_t)m->T, out, m->T);
 	}
 }
@@ -678,11 +811,15 @@ train_evaluate(struct train_model *m, struct train_buf *b, const struct dataset 
     size_t n, int kind, double beta, double free_nats, struct train_eval *ev)
 {
 	struct train_fwd tf = { TRAIN_TEACHER, 0, 0.0, 1.0f, NULL }, am = { TRAIN_ARGMAX, 0, 0.0, 1.0f, NULL };
-	double ce = 0.0, cost = 0.0, kl = 0.0;
+	double ce = 0.0, cost = 0.0, kl = 0.0, mean[2], part[3];
 	long hit_tf = 0, hit_s = 0;
 
 	metrics_init(&ev->music, kind);
 	ev->skipped = 0;
+	ev->g_hits = ev->g_vel = ev->g_off = 0.0;
+	ev->vel_se = ev->off_se = ev->vel_se_mean = ev->off_se_mean = 0.0;
+	ev->g_n = 0;
+	train_groove_mean(d, mean);
 	for (size_t i = 0; i < n; i += (size_t)b->B) {
 		int B = (int)(n - i < (size_t)b->B ? n - i : (size_t)b->B);
 		double k1;
@@ -690,14 +827,23 @@ train_evaluate(struct train_model *m, struct train_buf *b, const struct dataset 
 		train_encode(m, b, B, 0);
 		memcpy(b->z, b->mu, sizeof(float) * B * m->Z);
 		train_decode(m, b, B, &tf);
-		ce += grad_softmax_xent(m->T * B, m->D, b->logits, b->target, 0.0, NULL);
+		if (m->kind == DATASET_GROOVE) {
+			ce += grad_groove_loss(m->T * B, b->logits, b->gt, 0.0, NULL, part);
+			ev->g_hits += part[0], ev->g_vel += part[1], ev->g_off += part[2];
+		} else {
+			ce += grad_softmax_xent(m->T * B, m->D, b->logits, b->target, 0.0, NULL);
+		}
 		hit_tf += train_hits(m, b, B);
 		cost += grad_kl_free_bits(B, m->Z, b->mu, b->sigma, free_nats, 0.0, NULL, NULL, &k1);
 		kl += k1;
 		train_decode(m, b, B, &am);
 		hit_s += train_hits(m, b, B);
 		train_music(m, b, B, d, rows + i, &ev->music);
+		if (m->kind == DATASET_GROOVE)
+			train_groove_err(m, b, B, mean, ev);
 	}
+	if (n > 0)
+		ev->g_hits /= (double)n, ev->g_vel /= (double)n, ev->g_off /= (double)n;
 	ev->n = (long)n;
 	ev->ce = n ? ce / n : 0.0;
 	ev->kl = n ? kl / n : 0.0;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* train.h: `musicvae train`: a flat 2-bar MusicVAE (melody or drums) trained with nn.c's forward passes and
+/* train.h: `musicvae train`: a flat MusicVAE (melody, drums or GrooVAE; 2 or more bars) trained with nn.c's forward passes and
  * grad.c's backward passes, Adam and Magenta's schedules, written as a magenta.js checkpoint directory. */
 #ifndef MVD_TRAIN_H
 #define MVD_TRAIN_H
@@ -25,6 +25,8 @@
 /* Hyper-parameters, named after Magenta's HParams where one exists. */
 struct train_hp {
 	int kind;               /* enum dataset_kind */
+	int num_steps;          /* window length T (0: the dataset's) */
+	int roland;             /* drum classes: Magenta's Roland ones (the dataset's; written into config.json) */
 	int z, enc_units, dec_units, dec_layers, batch;
 	long steps;             /* global step to stop at */
 	double lr, decay, min_lr;               /* learning_rate, decay_rate, min_learning_rate */
@@ -52,7 +54,10 @@ struct train_hp {
 
 /* The trainable model: every tensor, in checkpoint order, and the layer views over them. */
 struct train_model {
-	int D_in, D, T, Z, Ue, Ud, L;   /* encoder input, classes, steps, latent, units, decoder layers */
+	int kind;               /* enum dataset_kind */
+	int roland;             /* the config's pitchClasses are Magenta's Roland classes */
+	int D_in, D, T, Z, Ue, Ud, L;   /* encoder input, classes (groove: output columns), steps, latent, units,
+	                                 * decoder layers */
 	struct opt_param p[TRAIN_MAX_PARAMS];
 	int shape[TRAIN_MAX_PARAMS][2]; /* rows, cols (0 for a vector) */
 	char *name[TRAIN_MAX_PARAMS];
@@ -74,6 +79,12 @@ struct train_eval {
 	long n;
 	struct metrics music;   /* the argmax reconstruction against the input (metrics.h) */
 	long skipped;           /* checkpoint: windows its converter cannot take (pitch range) */
+	/* groove: the loss's parts per window (teacher forced), and the argmax reconstruction's velocity and
+	 * offset at the input's hits against the input's: squared error sums, and those of predicting the mean
+	 * of the train windows' hits (the baseline a model must beat) */
+	double g_hits, g_vel, g_off;
+	double vel_se, off_se, vel_se_mean, off_se_mean;       /* velocity 0..1, offset -1..1 (GrooveConverter) */
+	long g_n;               /* hits in the input */
 };
 
 /* One step's (or a mean over steps') training metrics. */
@@ -118,8 +129,9 @@ void train_model_fini(struct train_model *m);
 /* Writes the model as a float32 magenta.js checkpoint directory (config.json included). */
 int train_model_write(const struct train_model *m, const char *dir, char *err, size_t errlen);
 /* Encoder input x [T, D_in] of one window's tokens, exactly codec_encode's tensor (drums: Python Magenta's
- * roll, drums_js_shift = 0). */
-void train_window_input(int kind, const uint16_t *tok, int T, float *x);
+ * roll, drums_js_shift = 0; groove: GrooveConverter's rows [hits | velocity / 127 | offset], from g
+ * [T, DATASET_GROOVE_COLS], which other kinds ignore). */
+void train_window_input(int kind, const uint16_t *tok, const int16_t *g, int T, float *x);
 /* Trains on d (split 0 trains, split 1 validates) into dir; resume (TRAIN_RESUME, | TRAIN_WARM) continues from
  * dir's state file: step, weights, optimizer and schedules carry on. hooks
  * (may be NULL) hear of progress and may ask to stop. Returns 0 or -1 with err. */

@@ -29,6 +29,7 @@ struct train_buf {
 	float *dtop;            /* [B, Ud] */
 	float *logits, *dlogits;        /* [T, B, D] */
 	double *draw;           /* [T, B]: scheduled sampling's uniform for the class drawn (< 0: feed the target) */
+	float *gt, *gfeed;      /* groove only (else NULL), [T, B, 27]: target rows; rows fed (t >= 1) */
 };
 
 enum train_feed_mode {

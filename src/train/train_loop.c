@@ -17,7 +17,7 @@
 #include "train_int.h"
 
 #define TRAIN_STATE_MAGIC "MVAETRST"
-#define TRAIN_STATE_VERSION 1
+#define TRAIN_STATE_VERSION 2         /* 2 added num_steps and roland; version 1 (32 steps) is still read */
 
 /* Everything a run owns. */
 struct train {
@@ -72,10 +72,12 @@ train_io_bytes(struct train_io *io, void *p, size_t n, int writing)
 
 #define TRAIN_IO(io, v, w) train_io_bytes((io), &(v), sizeof(v), (w))
 
-/* The hyper-parameters a run is bound to (not steps or threads, which a resume may change). */
+/* The hyper-parameters a run is bound to (not steps or threads, which a resume may change); ver: the file's. */
 static void
-train_io_hp(struct train_io *io, struct train_hp *hp, int w)
+train_io_hp(struct train_io *io, struct train_hp *hp, int w, uint32_t ver)
 {
+	int32_t T[2] = { hp->num_steps, hp->roland };
+
 	int32_t i[] = { hp->kind, hp->z, hp->enc_units, hp->dec_units, hp->dec_layers, hp->batch, hp->sampling,
 	    hp->patience, hp->valid_max };
 	int64_t l[] = { hp->eval_every, hp->log_every, hp->save_every, (int64_t)hp->seed };
@@ -85,8 +87,12 @@ train_io_hp(struct train_io *io, struct train_hp *hp, int w)
 	TRAIN_IO(io, i, w);
 	TRAIN_IO(io, l, w);
 	TRAIN_IO(io, d, w);
+	if (ver >= 2)
+		TRAIN_IO(io, T, w);
 	if (w)
 		return;
+	hp->num_steps = ver >= 2 ? T[0] : 2 * DATASET_STEPS_PER_BAR;
+	hp->roland = ver >= 2 ? T[1] : 0;
 	hp->kind = i[0], hp->z = i[1], hp->enc_units = i[2], hp->dec_units = i[3], hp->dec_layers = i[4];
 	hp->batch = i[5], hp->sampling = i[6], hp->patience = i[7], hp->valid_max = i[8];
 	hp->eval_every = l[0], hp->log_every = l[1], hp->save_every = l[2], hp->seed = (uint64_t)l[3];
@@ -134,7 +140,7 @@ train_state_write(struct train *tr, const char *dir, uint64_t count, char *err, 
 	io.f = t.f;
 	train_io_bytes(&io, TRAIN_STATE_MAGIC, 8, 1);
 	TRAIN_IO(&io, ver, 1);
-	train_io_hp(&io, &tr->hp, 1);
+	train_io_hp(&io, &tr->hp, 1, ver);
 	train_io_run(&io, tr, &count, 1);
 	sum = io.h;
 	TRAIN_IO(&io, sum, 1);
@@ -164,11 +170,11 @@ train_state_read(struct train *tr, const char *dir, uint64_t count, char *err, s
 	}
 	train_io_bytes(&io, magic, 8, 0);
 	TRAIN_IO(&io, ver, 0);
-	if (io.bad || memcmp(magic, TRAIN_STATE_MAGIC, 8) != 0 || ver != TRAIN_STATE_VERSION) {
-		snprintf(err, errlen, "%s: not a version %d training state", path, TRAIN_STATE_VERSION);
+	if (io.bad || memcmp(magic, TRAIN_STATE_MAGIC, 8) != 0 || ver < 1 || ver > TRAIN_STATE_VERSION) {
+		snprintf(err, errlen, "%s: not a version 1 to %d training state", path, TRAIN_STATE_VERSION);
 		goto out;
 	}
-	train_io_hp(&io, &tr->hp, 0);
+	train_io_hp(&io, &tr->hp, 0, ver);
 	if (io.bad || train_model_init(&tr->m, &tr->hp, err, errlen) < 0)
 		goto trunc;
 	train_io_run(&io, tr, &have, 0);
@@ -317,11 +323,15 @@ train_loop(struct train *tr, const struct dataset *d, const char *dir, char *err
 static int
 train_kind_check(const struct train *tr, const struct dataset *d, char *err, size_t errlen)
 {
+	if ((int)d->kind == tr->hp.kind && d->num_steps == tr->m.T && d->roland != tr->hp.roland) {
+		snprintf(err, errlen, "the dataset's drum pitch classes are %s, the model's %s", d->roland ? "roland" :
+		    "the defaults", tr->hp.roland ? "roland" : "the defaults");
+		return -1;
+	}
 	if ((int)d->kind == tr->hp.kind && d->num_steps == tr->m.T)
 		return 0;
 	snprintf(err, errlen, "the dataset holds %d-step %s windows; this model takes %d-step %s windows",
-	    d->num_steps, d->kind == DATASET_DRUMS ? "drum" : "melody", tr->m.T,
-	    tr->hp.kind == DATASET_DRUMS ? "drum" : "melody");
+	    d->num_steps, dataset_kind_name(d->kind), tr->m.T, dataset_kind_name(tr->hp.kind));
 	return -1;
 }
 
@@ -364,6 +374,9 @@ train_setup(struct train *tr, const struct train_hp *hp, const struct dataset *d
 		if ((resume & TRAIN_WARM) && train_warm_hp(&tr->hp, hp, err, errlen) < 0)
 			return -1;
 	} else {
+		if (tr->hp.num_steps == 0)
+			tr->hp.num_steps = d->num_steps;
+		tr->hp.roland = d->roland;
 		if (train_model_init(&tr->m, &tr->hp, err, errlen) < 0)
 			return -1;
 		rng_seed(&tr->rng, tr->hp.seed);

@@ -65,6 +65,15 @@ const ARCHS = {
     converter: { type: 'GrooveConverter', args: { numSteps: 32, humanize: false, tapify: false } },
     inDepth: 27, outDims: [27], enc: [48], z: 32, dec: [64, 64],
   },
+  // 4-bar flat models (GrooVAE's groovae_4bar shape family; musicvae train writes these converters)
+  groove_4bar: {
+    converter: { type: 'GrooveConverter', args: { numSteps: 64, humanize: false, tapify: false } },
+    inDepth: 27, outDims: [27], enc: [48], z: 32, dec: [48, 48],
+  },
+  drums_4bar: {
+    converter: { type: 'DrumsConverter', args: { numSteps: 64 } }, inDepth: 10, outDims: [512],
+    enc: [48], z: 32, dec: [48, 48],
+  },
   mel_chords_mm: {
     converter: mel(32), spec: { chordEncoder: 'MajorMinorChordEncoder' }, inDepth: 90, outDims: [90],
     enc: [48], z: 24, dec: [48, 48],
