@@ -13,7 +13,7 @@ mv="$build/musicvae"
 work=$(mktemp -d "${TMPDIR:-/tmp}/test_groove.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 . "$src/tests/taplib.sh"
-echo "1..20"
+echo "1..23"
 mkdir -p "$work/mid" "$work/bad"
 "$build/tests/gen_groove" "$work/mid" 60 8 1 || { echo "Bail out! gen_groove failed"; exit 1; }
 "$build/tests/gen_groove" --tempo-change "$work/bad/tempo.mid"
@@ -45,6 +45,16 @@ t "encode, decode -o: the MIDI written has the groove in it" sh -c "'$mv' encode
 	'$mv' dataset --kind groove --valid-percent 0 -o '$work/dec.ds' '$work/dec.mid' |
 	awk '/^groove:/ { v = \$8; o = \$NF } END { exit !(v + 0 > 5 && o + 0 > 0.05) }'"
 
+# A humanize model (Magenta's groovae_2bar_humanize): the encoder hears only the hits.
+t "train --humanize: a model whose encoder hears the hits alone" sh -c "'$mv' train --data '$work/g.ds' -o '$work/human' --humanize \
+	--steps 2000 --z 16 --enc-units 64 --dec-units 64 --batch 32 --lr 3e-3 --eval-every 1000 --valid-max 0 -q &&
+	grep -q '\"humanize\": true' '$work/human/config.json'"
+"$mv" train --data "$work/g.ds" -o "$work/human" --evaluate >"$work/evh" 2>&1
+sed -n 's/^groove: /# humanize: /p' "$work/evh"
+t "from the hits alone it puts velocities back better than the train mean" awk '/^metrics:/ {
+	for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	exit !(v["vel_rmse"] > 0 && v["vel_rmse"] < 0.85 * v["vel_rmse_mean"]) }' "$work/evh"
+
 # 4-bar windows: groove and drums
 t "dataset --steps 64: 4-bar groove windows" sh -c "'$mv' dataset --kind groove --steps 64 --valid-percent 20 -o '$work/g4.ds' \
 	'$work'/mid/*.mid | grep -q 'groove windows of 64 steps'"
@@ -73,11 +83,11 @@ t "a dataset of other pitch classes is refused for it, by name" sh -c "'$mv' dat
 	! '$mv' train --data '$work/r2.ds' -o '$work/roland' --steps 30 --warm-start -q 2>'$work/e' && grep -q 'pitch classes are the defaults, the model.s roland' '$work/e'"
 
 if ! command -v node >/dev/null 2>&1 || [ ! -d "$ref/node_modules/@magenta/music" ]; then
-	for k in groove groove4 drums4 roland; do n=$((n + 1)); echo "ok $n # SKIP $k vs magenta.js: node or tests/ref/node_modules missing"; done
+	for k in groove groove4 drums4 roland human; do n=$((n + 1)); echo "ok $n # SKIP $k vs magenta.js: node or tests/ref/node_modules missing"; done
 	n=$((n + 1)); echo "ok $n # SKIP"
 	exit 0
 fi
-for k in groove:groove groove4:groove_4bar drums4:drums_4bar roland:; do
+for k in groove:groove groove4:groove_4bar drums4:drums_4bar roland: human:; do
 	m=${k%%:*} a=${k##*:}
 	n=$((n + 1))
 	if node "$ref/gen_case.js" ${a:+--arch "$a"} --seed 3 --ckpt "$work/$m" --out "$work/$m-case.json" >"$work/log" 2>&1 &&

@@ -19,6 +19,9 @@ train_usage(FILE *f)
 	fputs("usage: musicvae train --data FILE.ds -o MODEL_DIR [options]\n"
 	    "  --kind melody|drums|groove  model kind (default: the dataset's; groove: GrooVAE, hits plus\n"
 	    "                          velocities and micro-timing, teacher forced unless --sampling is given)\n"
+	    "  --humanize              groove: the encoder sees the hits only (velocities and offsets zeroed, as\n"
+	    "                          GrooveConverter's humanize), the decoder learns to add them back: a model\n"
+	    "                          that humanizes a quantized beat (Magenta's groovae_2bar_humanize)\n"
 	    "  --steps N               train up to global step N (20000)\n"
 	    "  --batch B               windows per step (64)\n"
 	    "  --z Z                   latent size (128)\n"
@@ -92,7 +95,7 @@ static const struct option train_longopts[] = {
 	{ "patience", 1, NULL, 'P' }, { "eval-every", 1, NULL, 'e' }, { "log-every", 1, NULL, 'g' },
 	{ "save-every", 1, NULL, 'v' }, { "valid-max", 1, NULL, 'V' }, { "seed", 1, NULL, 's' },
 	{ "threads", 1, NULL, 't' }, { "resume", 0, NULL, 'X' }, { "warm-start", 0, NULL, 'W' }, { "quiet", 0, NULL, 'q' },
-	{ "evaluate", 0, NULL, 'Q' }, { "from-checkpoint", 0, NULL, 'C' },
+	{ "evaluate", 0, NULL, 'Q' }, { "from-checkpoint", 0, NULL, 'C' }, { "humanize", 0, NULL, 'H' },
 	{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };
 
@@ -358,6 +361,7 @@ train_args(int argc, char **argv, struct train_hp *hp, const char **data, const 
 				return -1;
 			break;
 		case 'q': *quiet = 1; break;
+		case 'H': hp->humanize = 1; break;
 		default:
 			if (ch == '?' || train_opt(hp, ch, optarg) < 0)
 				return -1;

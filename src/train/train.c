@@ -127,6 +127,7 @@ train_model_init(struct train_model *m, const struct train_hp *hp, char *err, si
 	}
 	m->kind = hp->kind;
 	m->roland = hp->roland;
+	m->humanize = hp->kind == DATASET_GROOVE && hp->humanize;
 	m->T = hp->num_steps ? hp->num_steps : 2 * DATASET_STEPS_PER_BAR;
 	m->D = hp->kind == DATASET_GROOVE ? 27 : hp->kind == DATASET_DRUMS ? DATASET_DRUM_CLASSES :
 	    DATASET_MEL_CLASSES;
@@ -187,7 +188,8 @@ train_model_write(const struct train_model *m, const char *dir, char *err, size_
 	}
 	if (m->kind == DATASET_GROOVE)
 		snprintf(cfg, sizeof cfg, "{\"type\": \"MusicVAE\", \"dataConverter\": {\"type\": \"GrooveConverter\", "
-		    "\"args\": {\"numSteps\": %d, \"humanize\": false, \"tapify\": false%s}}}\n", m->T, extra);
+		    "\"args\": {\"numSteps\": %d, \"humanize\": %s, \"tapify\": false%s}}}\n", m->T,
+		    m->humanize ? "true" : "false", extra);
 	else if (m->kind == DATASET_DRUMS)
 		snprintf(cfg, sizeof cfg, "{\"type\": \"MusicVAE\", \"dataConverter\": {\"type\": \"DrumsConverter\", "
 		    "\"args\": {\"numSteps\": %d%s}}}\n", m->T, extra);
@@ -335,8 +337,11 @@ train_load_rows(const struct train_model *m, struct train_buf *b, const struct d
 		train_window_input(kind, tok, g, T, x);
 		for (int t = 0; t < T; t++) {
 			b->target[t * B + r] = tok[t];
-			if (b->gt != NULL)
-				memcpy(b->gt + ((size_t)t * B + r) * 27, x + (size_t)t * 27, sizeof(float) * 27);
+			if (b->gt == NULL)
+				continue;
+			memcpy(b->gt + ((size_t)t * B + r) * 27, x + (size_t)t * 27, sizeof(float) * 27);
+			if (m->humanize)        /* the encoder hears the hits alone */
+				memset(x + (size_t)t * 27 + 9, 0, sizeof(float) * 18);
 		}
 	}
 }

@@ -27,6 +27,7 @@ struct train_hp {
 	int kind;               /* enum dataset_kind */
 	int num_steps;          /* window length T (0: the dataset's) */
 	int roland;             /* drum classes: Magenta's Roland ones (the dataset's; written into config.json) */
+	int humanize;           /* groove: the encoder input without velocities and offsets (config "humanize") */
 	int z, enc_units, dec_units, dec_layers, batch;
 	long steps;             /* global step to stop at */
 	double lr, decay, min_lr;               /* learning_rate, decay_rate, min_learning_rate */
@@ -56,6 +57,7 @@ struct train_hp {
 struct train_model {
 	int kind;               /* enum dataset_kind */
 	int roland;             /* the config's pitchClasses are Magenta's Roland classes */
+	int humanize;           /* groove: encoder input of hits only */
 	int D_in, D, T, Z, Ue, Ud, L;   /* encoder input, classes (groove: output columns), steps, latent, units,
 	                                 * decoder layers */
 	struct opt_param p[TRAIN_MAX_PARAMS];

@@ -17,7 +17,7 @@
 #include "train_int.h"
 
 #define TRAIN_STATE_MAGIC "MVAETRST"
-#define TRAIN_STATE_VERSION 2         /* 2 added num_steps and roland; version 1 (32 steps) is still read */
+#define TRAIN_STATE_VERSION 2         /* 2 added num_steps, roland, humanize; version 1 (32 steps) is still read */
 
 /* Everything a run owns. */
 struct train {
@@ -76,7 +76,7 @@ train_io_bytes(struct train_io *io, void *p, size_t n, int writing)
 static void
 train_io_hp(struct train_io *io, struct train_hp *hp, int w, uint32_t ver)
 {
-	int32_t T[2] = { hp->num_steps, hp->roland };
+	int32_t T[3] = { hp->num_steps, hp->roland, hp->humanize };
 
 	int32_t i[] = { hp->kind, hp->z, hp->enc_units, hp->dec_units, hp->dec_layers, hp->batch, hp->sampling,
 	    hp->patience, hp->valid_max };
@@ -93,6 +93,7 @@ train_io_hp(struct train_io *io, struct train_hp *hp, int w, uint32_t ver)
 		return;
 	hp->num_steps = ver >= 2 ? T[0] : 2 * DATASET_STEPS_PER_BAR;
 	hp->roland = ver >= 2 ? T[1] : 0;
+	hp->humanize = ver >= 2 ? T[2] : 0;
 	hp->kind = i[0], hp->z = i[1], hp->enc_units = i[2], hp->dec_units = i[3], hp->dec_layers = i[4];
 	hp->batch = i[5], hp->sampling = i[6], hp->patience = i[7], hp->valid_max = i[8];
 	hp->eval_every = l[0], hp->log_every = l[1], hp->save_every = l[2], hp->seed = (uint64_t)l[3];
