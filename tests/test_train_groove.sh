@@ -89,16 +89,7 @@ if ! command -v node >/dev/null 2>&1 || [ ! -d "$ref/node_modules/@magenta/music
 fi
 for k in groove:groove groove4:groove_4bar drums4:drums_4bar roland: human:; do
 	m=${k%%:*} a=${k##*:}
-	n=$((n + 1))
-	if node "$ref/gen_case.js" ${a:+--arch "$a"} --seed 3 --ckpt "$work/$m" --out "$work/$m-case.json" >"$work/log" 2>&1 &&
-	   node "$ref/ref_run.js" "$work/$m-case.json" "$work/$m-ref.json" >>"$work/log" 2>&1 &&
-	   "$build/tests/parity_run" "$work/$m-case.json" "$work/$m-ours.json" --exact >>"$work/log" 2>&1 &&
-	   node "$ref/compare.js" "$work/$m-ref.json" "$work/$m-ours.json" >"$work/cmp" 2>&1; then
-		echo "ok $n - trained $m checkpoint: @magenta/music decodes and encodes as musicvae"
-	else
-		echo "not ok $n - trained $m checkpoint vs @magenta/music"
-		cat "$work/log" "$work/cmp" 2>/dev/null | grep -v '^ok' | sed 's/^/# /' | tail -n 20
-	fi
+	ref_same "$m" "$work/$m" 3 ${a:+--arch "$a"}
 done
 t "the trained groove decodes have hits, velocities and offsets" node -e '
 const o = require(process.argv[1]);
