@@ -13,7 +13,7 @@ mv="$build/musicvae"
 work=$(mktemp -d "${TMPDIR:-/tmp}/test_groove.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 . "$src/tests/taplib.sh"
-echo "1..23"
+echo "1..25"
 mkdir -p "$work/mid" "$work/bad"
 "$build/tests/gen_groove" "$work/mid" 60 8 1 || { echo "Bail out! gen_groove failed"; exit 1; }
 "$build/tests/gen_groove" --tempo-change "$work/bad/tempo.mid"
@@ -37,6 +37,11 @@ t "its velocities beat predicting the train mean by 15 % or more (RMSE on the va
 t "and so does its micro-timing" awk '/^metrics:/ {
 	for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 	exit !(v["off_rmse"] > 0 && v["off_rmse"] < 0.85 * v["off_rmse_mean"]) }' "$work/ev"
+t "--from-checkpoint: the inference path measures the same groove as the trainer" sh -c "
+	'$mv' train --data '$work/g.ds' -o '$work/groove' --evaluate --from-checkpoint >'$work/evc' &&
+	grep '^groove:' '$work/ev' >'$work/g1' && grep '^groove:' '$work/evc' >'$work/g2' && cmp '$work/g1' '$work/g2'"
+t "a groove dataset is refused for a drum checkpoint, by converter" sh -c "! '$mv' train --data '$work/g.ds' \
+	-o '$src/models/drums_2bar' --evaluate 2>'$work/e' && grep -q 'DrumsConverter (9 classes) does not take groove windows' '$work/e'"
 t "info describes the groove checkpoint" sh -c "'$mv' info '$work/groove' | grep -q 'GrooveConverter, 32 steps, z 16'"
 # A validation file through the model and back to MIDI: the decode keeps a groove (velocities and timing vary).
 vf=$(ls "$work"/mid/*.mid | head -n 1)

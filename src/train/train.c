@@ -775,8 +775,7 @@ train_groove_err(const struct train_model *m, const struct train_buf *b, int B, 
 	}
 }
 
-/* Mean velocity (0..1) and offset (-1..1) of the hits of d's train windows. */
-static void
+void
 train_groove_mean(const struct dataset *d, double mean[2])
 {
 	size_t T = (size_t)d->num_steps;

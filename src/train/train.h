@@ -134,6 +134,8 @@ int train_model_write(const struct train_model *m, const char *dir, char *err, s
  * roll, drums_js_shift = 0; groove: GrooveConverter's rows [hits | velocity / 127 | offset], from g
  * [T, DATASET_GROOVE_COLS], which other kinds ignore). */
 void train_window_input(int kind, const uint16_t *tok, const int16_t *g, int T, float *x);
+/* Mean velocity (0..1) and GrooveConverter offset (-1..1) of the hits of d's train windows (groove). */
+void train_groove_mean(const struct dataset *d, double mean[2]);
 /* Trains on d (split 0 trains, split 1 validates) into dir; resume (TRAIN_RESUME, | TRAIN_WARM) continues from
  * dir's state file: step, weights, optimizer and schedules carry on. hooks
  * (may be NULL) hear of progress and may ask to stop. Returns 0 or -1 with err. */
@@ -143,8 +145,8 @@ int train_run(const struct train_hp *hp, const struct dataset *d, const char *di
  * of them unless hp->valid_max), and the state's step; hp->threads OpenBLAS threads. Writes nothing. */
 int train_evaluate_saved(const struct train_hp *hp, const struct dataset *d, const char *dir, long *step,
     struct train_eval *ev, char *err, size_t errlen);
-/* train_eval.c: the same metrics (not loss and KL) of the checkpoint directory dir (any flat MelodyConverter or
- * DrumsConverter model, ours or Magenta's) through the inference path: enc_run's mu, dec.c's argmax decode,
+/* train_eval.c: the same metrics (not loss and KL) of the checkpoint directory dir (any flat MelodyConverter,
+ * DrumsConverter or GrooveConverter model, ours or Magenta's) through the inference path: enc_run's mu, dec.c's argmax decode,
  * and dec.c teacher forced; on d's validation windows (the first valid_max; 0: all); threads OpenBLAS
  * threads. Returns 0 or -1 with err. */
 int train_evaluate_checkpoint(const char *dir, const struct dataset *d, int valid_max, int threads,
