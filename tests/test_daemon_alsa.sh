@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # test_daemon_alsa.sh: musicvaed on the ALSA sequencer of a real kernel, booted by tests/vm/alsa-vm (one VM per
 # group of scenarios): the internal clock's grid and ticks, SysEx and garbage input, a port that appears later,
-# aconnect; the external clock steady, jittered, changing tempo, with dropped ticks, Stop/SPP/Continue; call
-# and response. tests/alsa_probe records with its own queue's clock and plays scripts on the recorder's queue,
+# aconnect; the external clock steady, jittered, changing tempo, with dropped ticks, Stop/SPP/Continue, Stop
+# then Start; call and response. tests/alsa_probe records with its own queue's clock and plays scripts on the recorder's queue,
 # so recordings and scripts share one timeline (microseconds). Recordings come back over the VM's stdout and
 # are checked here, on the host. The guest part is this script run with --guest GROUP WORKDIR.
 set -u
@@ -104,11 +104,12 @@ if [ "${1:-}" = --guest ]; then
 		finish
 		;;
 	external)
-		for s in ext jit tempo drop spp reloc-mel reloc-hier; do
+		for s in ext jit tempo drop spp reloc-mel reloc-hier restart-mel restart-hier; do
 			rec "$s"
-			case $s in reloc-hier) daemon "$s" ext4 ;; *) daemon "$s" ext ;; esac
+			case $s in *-hier) daemon "$s" ext4 ;; *) daemon "$s" ext ;; esac
 			case $s in
 			reloc-*) play "$s" "$W/reloc.script" --delay 500000 ;;
+			restart-*) play "$s" "$W/restart.script" --delay 500000 ;;
 			*) play "$s" "$W/$s.script" --delay 500000 ;;
 			esac
 			case $s in
@@ -148,7 +149,7 @@ ls /boot/vmlinuz-* >/dev/null 2>&1 || skip "no kernel in /boot (apt-get install 
 command -v aconnect >/dev/null 2>&1 || skip "aconnect missing (apt-get install alsa-utils)"
 command -v node >/dev/null 2>&1 || skip "node missing (run scripts/install-deps)"
 [ -x "$P" ] || { echo "Bail out! $P not built"; exit 1; }
-echo "1..41"
+echo "1..51"
 W=$(mktemp -d "${TMPDIR:-/tmp}/test_daemon_alsa.XXXXXX") || exit 1
 trap '[ -n "${ALSA_TEST_KEEP:-}" ] && echo "# kept $W" || rm -rf "$W"' EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM
@@ -204,6 +205,15 @@ awk -v segs="$RELOC" 'function run(n,  i) { for (i = 0; i < n; i++) printf "%d F
 BEGIN { f = 60e6 / (200 * 24); t = 5000; print 0, "FA"; run(6 * 111 + 3); n = split(segs, s, " ");
 	for (k = 1; k < n; k += 2) { p = s[k]; print int(t), "FC"; printf "%d F2 %02X %02X\n", int(t) + 250000, p % 128, int(p / 128);
 		print int(t) + 500000, "FB"; t = int(t) + 500000 + f; run(6 * (s[k + 1] - p) + 3) } }' > "$W/reloc.script"
+# Start after Stop (as in test_daemon_jack.sh), 200 BPM: steps 0-103 from Start, then Stop, SPP_STEP (-1: none),
+# Start and play to LAST_STEP, for each pair: after a Stop in bar 6; SPP bar 5 step 8; after a Stop in bar 3;
+# SPP bar 1 step 4
+RESTART="-1 40 88 56 -1 50 20 40"
+awk -v segs="$RESTART" 'function run(n,  i) { for (i = 0; i < n; i++) printf "%d F8\n", int(t + f * i + 0.5); t += f * n }
+BEGIN { f = 60e6 / (200 * 24); t = 5000; print 0, "FA"; run(6 * 103 + 3); n = split(segs, s, " ");
+	for (k = 1; k < n; k += 2) { p = s[k]; print int(t), "FC";
+		if (p >= 0) printf "%d F2 %02X %02X\n", int(t) + 250000, p % 128, int(p / 128);
+		print int(t) + 500000, "FA"; t = int(t) + 500000 + f; run(6 * s[k + 1] + 3) } }' > "$W/restart.script"
 # continue: the player plays examples/phrase-a.mid (2 bars, onsets up to 0.3 step early or late) from bar 3
 printf '0 2 60 90\n2 2 62 80\n4 2 64 90\n6 2 67 80\n8 4 72 100\n12 2 71 80\n14 2 67 80\n16 3 69 90\n19 1 67 70\n20 2 65 80\n22 2 64 80\n24 6 60 100\n' |
 awk '{ j = (NR % 5 - 2) * 18750; on = (48 + $1) * 125000 + j; off = (48 + $1 + $2) * 125000 - 2000;
@@ -380,6 +390,31 @@ for m in mel:2 hier:4; do
 		k=$((k + 1)); shift 2
 	done
 done
+# Start after Stop: song position 0, whatever the Stop or an SPP left; each segment plays what the first run from
+# Start gave, bar 0 included
+for m in mel:2 hier:4; do
+	R=$E/restart-${m%:*}.rec
+	grep -q 'repeated 0, missing 0,.* resyncs 0,' "$E/restart-${m%:*}.end.status"
+	ok $? "${m#*:}-bar model, Stop then Start: bar 0's window was queued in time (no bar repeated or missing, no resync)"
+	rseg() { # rseg K: the recording between the K-th and the (K+1)-th Stop, numbered from its Start
+		awk -v k="$1" '/^#/ { print; next } $2 == "FC" { n++ } n == k' "$R" > "$W/seg.rec"
+		$CHECK ticks "$W/seg.rec" 4 2>&1 | grep -v '^#' | grep ' on '
+	}
+	rseg 0 > "$W/restart.ref"
+	k=1
+	set -- $RESTART
+	while [ $# -ge 2 ]; do
+		rseg $k > "$W/restart.got"
+		awk -v b="$2" '$1 <= b' "$W/restart.ref" > "$W/restart.want"
+		n=$(wc -l < "$W/restart.want"); n0=$(awk '$1 < 16' "$W/restart.want" | wc -l)
+		what="Stop mid-bar, Start"
+		[ "$1" -lt 0 ] || what="Stop, SPP $1 (bar $(($1 / 16)) step $(($1 % 16))), Start"
+		[ "$n0" -gt 0 ] && cmp -s "$W/restart.want" "$W/restart.got"
+		ok $? "${m#*:}-bar model, $what: steps 0-$2 play what continuous play from Start gave ($n note-ons, $n0 in bar 0)"
+		diff "$W/restart.want" "$W/restart.got" | head -n 6 | diag
+		k=$((k + 1)); shift 2
+	done
+done
 
 # ---- call and response ------------------------------------------------------------------------------------------
 boot continue
@@ -403,7 +438,7 @@ diff "$W/cont.want" "$W/cont.got" | head -n 10 | diag
 
 # ---- all runs ---------------------------------------------------------------------------------------------------
 cat "$W"/*/d-*.log 2>/dev/null | sed -n 's/.*ALSA: closed after \([0-9]*\) periods (\([0-9]*\) late).*/\1 \2/p' |
-	awk '{ n++; p += $1; l += $2 } END { printf "%d runs, %d periods, %d computed late\n", n, p, l; exit !(n == 12 && l == 0) }' \
+	awk '{ n++; p += $1; l += $2 } END { printf "%d runs, %d periods, %d computed late\n", n, p, l; exit !(n == 14 && l == 0) }' \
 	> "$W/out"
 ok $? "the I/O thread computed every period before its time: $(cat "$W/out")"
-[ $N = 41 ] || echo "# planned 41 tests, ran $N"
+[ $N = 51 ] || echo "# planned 51 tests, ran $N"

@@ -11,7 +11,7 @@ D=$build/musicvaed
 CHECK="node $src/tests/daemon_check.js"
 command -v node >/dev/null 2>&1 || { echo "1..0 # SKIP node missing (run scripts/install-deps)"; exit 0; }
 command -v jack_midi_clock >/dev/null 2>&1 || { echo "1..0 # SKIP jack_midi_clock missing (jack-midi-clock)"; exit 0; }
-echo "1..38"
+echo "1..48"
 jackenv_start
 W=$JACKENV_DIR
 MUSICVAED_SOCKET=$W/ctl; export MUSICVAED_SOCKET
@@ -221,6 +221,51 @@ for m in mel:2 hier:4; do
 		[ "$n" -gt 0 ] && cmp -s "$W/reloc.want" "$W/reloc.got"
 		jackenv_ok $? "$bars-bar model, SPP $1 (bar $(($1 / 16)) step $(($1 % 16))) + Continue: steps $1-$2 play what continuous play gave ($n note-ons)"
 		diff "$W/reloc.want" "$W/reloc.got" | head -n 6 | sed 's/^/# /'
+		k=$((k + 1)); shift 2
+	done
+done
+
+# Start after a Stop mid-bar is song position 0: it plays from bar 0 exactly what the first continuous run from
+# Start played (bar 0 included, not the bar it stopped in), and a Song Position Pointer sent before it does not
+# count (Start wins). One run per model: steps 0-103 from Start (the reference; Stop in bar 6), then segments
+# "SPP LAST" (-1: no SPP) of Stop, SPP, Start and steps 0 to LAST, each stopped 3 ticks into step LAST: Start
+# after a Stop in bar 6 (beyond the first window of both models), SPP bar 5 step 8 then Start (after a Stop in
+# bar 2), Start after a Stop in bar 3, SPP bar 1 step 4 (inside the first window) then Start.
+RESTART="-1 40 88 56 -1 50 20 40"
+awk -v segs="$RESTART" 'function run(n,  i) { for (i = 0; i < n; i++) printf "%d F8\n", int(t + f * i + 0.5); t += f * n }
+BEGIN { f = 48000 * 60 / (200 * 24); t = 256; print 0, "FA"; run(6 * 103 + 3); n = split(segs, s, " ");
+	for (k = 1; k < n; k += 2) { p = s[k]; print int(t), "FC";
+		if (p >= 0) printf "%d F2 %02X %02X\n", int(t) + 12000, p % 128, int(p / 128);
+		print int(t) + 24000, "FA"; t = int(t) + 24000 + f; run(6 * s[k + 1] + 3) } }' > "$W/restart.script"
+for m in mel:2 hier:4; do
+	name=${m%:*}; bars=${m#*:}
+	record "restart-$name"
+	daemon "$(MODEL=$W/$name conf "restart-$name" 'clock = { source = "external"; };')"
+	jackenv_bg "$JACK_PROBE" play --server "$S" --client play --connect 'musicvaed:midi_in' 'rec:in' --script "$W/restart.script" --delay 512
+	frames_wait "$(tail -n 1 "$W/restart.script" | cut -d' ' -f1)"
+	st=$(status)
+	finish
+	echo "$st" | grep -q 'repeated 0, missing 0,.* resyncs 0,'
+	jackenv_ok $? "$bars-bar model, Stop then Start: bar 0's window was queued in time (no bar repeated or missing, no resync)"
+	echo "# $(echo "$st" | sed -n 's/.*\(bars played.*stale [0-9]*\).*\(resyncs [0-9]*\).*/\1, \2/p')"
+	R=$W/restart-$name.rec
+	# segment k: the recording between the k-th and the (k+1)-th Stop, numbered by its ticks from its Start
+	rseg() {
+		awk -v k="$1" '/^#/ { print; next } $2 == "FC" { n++ } n == k' "$R" > "$W/seg.rec"
+		$CHECK ticks "$W/seg.rec" 5 2>&1 | grep -v '^#' | grep ' on '
+	}
+	rseg 0 > "$W/restart-$name.ref"
+	k=1
+	set -- $RESTART
+	while [ $# -ge 2 ]; do
+		rseg $k > "$W/restart.got"
+		awk -v b="$2" '$1 <= b' "$W/restart-$name.ref" > "$W/restart.want"
+		n=$(wc -l < "$W/restart.want"); n0=$(awk '$1 < 16' "$W/restart.want" | wc -l)
+		what="Stop mid-bar, Start"
+		[ "$1" -lt 0 ] || what="Stop, SPP $1 (bar $(($1 / 16)) step $(($1 % 16))), Start"
+		[ "$n0" -gt 0 ] && cmp -s "$W/restart.want" "$W/restart.got"
+		jackenv_ok $? "$bars-bar model, $what: steps 0-$2 play what continuous play from Start gave ($n note-ons, $n0 in bar 0)"
+		diff "$W/restart.want" "$W/restart.got" | head -n 6 | sed 's/^/# /'
 		k=$((k + 1)); shift 2
 	done
 done

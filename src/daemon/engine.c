@@ -240,6 +240,7 @@ engine_flush(struct engine *e, int64_t bar)
 	if (rt_command(e->rt, RT_CMD_FLUSH, e->epoch, 0) < 0)
 		log_warnx("RT command queue full: flush lost");
 	e->next_bar = e->queued_from = bar;
+	e->start_end = 0;
 }
 
 static int
@@ -632,6 +633,51 @@ engine_continue(struct engine *e)
 	}
 }
 
+static void engine_epoch_from(struct engine *e, int64_t from);
+
+/* Stopped in generate or morph: a Continue resumes at bar `at` (where the Stop or a Song Position Pointer left
+ * the clock), a Start at bar 0, and either is followed by its first step in the same period, too soon to decode
+ * then. So the window of bar 0 is queued ahead of at's bars (the ring is in bar order: a Continue drops it
+ * unplayed, a Start plays it and engine_tick replaces what follows it); when at lies in or right after that
+ * window, one queue from bar 0 serves both. */
+static void
+engine_cue(struct engine *e, int64_t at, int mode)
+{
+	int W = engine_bars_per_window(e);
+
+	engine_flush(e, at);
+	e->cue_bar = at;
+	e->cue_epoch = e->epoch;
+	e->start_end = 0;
+	if (at == 0)
+		return;
+	if (mode == CFG_MODE_MORPH)
+		engine_z_morph(e, 0);
+	else
+		engine_z_generate(e, 0);
+	if (engine_decode(e, e->zprev) < 0 || engine_queue_window(e, 0, 0, RT_BAR_REPEAT) < 0)
+		return;
+	if (at <= W) {
+		e->queued_from = 0;
+		e->next_bar = W;
+	} else {
+		e->start_end = W;
+	}
+}
+
+/* The transport runs again after engine_cue queued bar 0's window ahead of the bars of cue_bar: in that window it
+ * was a Start (or a Continue located there), whose next bars are queued in place of cue_bar's. */
+static void
+engine_started(struct engine *e, int64_t cur)
+{
+	if (cur < e->start_end) {
+		engine_epoch_from(e, e->start_end);
+		e->queued_from = 0;
+		e->next_bar = e->start_end;
+	}
+	e->start_end = 0;
+}
+
 static void
 engine_tick(struct engine *e)
 {
@@ -646,12 +692,19 @@ engine_tick(struct engine *e)
 		engine_flush(e, 0);
 	}
 	if (!running) {
-		/* stopped: queue from where the transport will resume (0 after Stop, or where a Song
-		 * Position Pointer put it); a Start at another place is caught below as a jump */
+		/* stopped: queue from where a Continue resumes (the Stop's bar, or where a Song Position Pointer
+		 * put it) and, in generate and morph, from bar 0 for a Start */
 		int64_t at = NOW(e, locate) / RT_STEPS_PER_BAR;
-		if (e->was_running || (at != e->queued_from && mode != CFG_MODE_CONTINUE))
-			engine_flush(e, at > 0 ? at : 0);
-		cur = e->queued_from - 1;
+		at = at > 0 ? at : 0;
+		if (mode == CFG_MODE_CONTINUE) {
+			if (e->was_running)
+				engine_flush(e, at);
+			cur = e->queued_from - 1;
+		} else {
+			if (e->was_running || at != e->cue_bar || e->epoch != e->cue_epoch)
+				engine_cue(e, at, mode);
+			cur = e->cue_bar - 1;
+		}
 	}
 	if (running != e->was_running)
 		engine_changed(e, 1u << PROTO_SUB_TRANSPORT);
@@ -665,6 +718,8 @@ engine_tick(struct engine *e)
 	} else {
 		if (running && step >= 0)       /* `capture` takes the last phrase: 8 bars of past are plenty */
 			capture_forget_before(&e->cap, (step / RT_STEPS_PER_BAR - 8) * RT_STEPS_PER_BAR);
+		if (running && step >= 0 && e->start_end > 0)
+			engine_started(e, cur);
 		if (running && step >= 0 && (cur < e->queued_from - 1 || cur >= e->next_bar)) {
 			/* the clock jumped (Continue elsewhere) or we fell a whole queue behind */
 			CNT_ADD(e, resyncs, 1);
@@ -697,8 +752,8 @@ engine_boundary(struct engine *e)
 	int64_t step = NOW(e, step), cur, b, grid, anchor;
 	double margin = (2.0 * (double)atomic_load(&e->cnt.decode_us_max) * 1e-6 + 0.030) * (double)NOW(e, rate);
 
-	if (!NOW(e, running) || step < 0)
-		return e->queued_from;  /* nothing sounds: from where the transport resumes */
+	if (!NOW(e, running) || step < 0)       /* nothing sounds: from where a Continue resumes */
+		return mode == CFG_MODE_CONTINUE ? e->queued_from : e->cue_bar;
 	cur = step / RT_STEPS_PER_BAR;
 	if (mode == CFG_MODE_CONTINUE && e->listen == ENGINE_ANSWERING && cur < e->answer_end) {
 		anchor = e->answer_bar0;

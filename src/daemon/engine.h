@@ -105,6 +105,9 @@ struct engine {
 	uint32_t resets;        /* rt resets seen */
 	int64_t next_bar;       /* first bar not queued yet */
 	int64_t queued_from;    /* first bar of this epoch's queue */
+	int64_t cue_bar;        /* stopped (generate, morph): the bar a Continue resumes in, as queued ... */
+	uint32_t cue_epoch;     /* ... in this epoch (a flush since then: queue again) */
+	int64_t start_end;      /* stopped: bars [0, start_end) are queued ahead of cue_bar's for a Start (0: none) */
 	float *z, *zprev;       /* [Z] */
 	int zdim;               /* Z of the buffers */
 	float *slot[ENGINE_SLOTS];      /* latent slots A..H; morph goes from morph_a to morph_b */

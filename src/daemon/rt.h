@@ -14,11 +14,12 @@
 
 #define RT_STEPS_PER_BAR 16
 #define RT_BAR_EVENTS 320       /* 16 steps x (note-on + note-off) x 9 drum classes, and more */
-#define RT_BAR_QUEUE 32
+#define RT_BAR_QUEUE 64         /* room for a 16-bar model after Stop and Start: bar 0's window (16), the bars
+                                 * queued for a Continue, not dropped until reached (up to 17), the next window */
 #define RT_CAPTURE_QUEUE 4096
 #define RT_CMD_QUEUE 64
 #define RT_MAX_CLOCK_EVENTS 64
-#define RT_EPOCHS 64            /* epochs whose replacement bar RT remembers (more than the bar queue holds) */
+#define RT_EPOCHS 128           /* epochs whose replacement bar RT remembers (more than the bar queue holds) */
 #define RT_OFFSET_ONE 32768     /* a bar event's micro-timing unit: 1/32768 of a step (0.18 frame at 6000 per step) */
 #define RT_PENDING 64           /* note-ons waiting for a frame past the step that scheduled them (2 steps x 9
                                  * drum classes need 18) */
