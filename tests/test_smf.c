@@ -426,6 +426,7 @@ test_tempo_change(void)
 	mb_track(&m, "00 FF 51 03 07 A1 20  60 FF 51 03 03 D0 90  00 FF 2F 00");
 	mb_track(&m, "00 C0 28  00 90 3C 64  60 80 3C 00  00 90 3E 64  60 80 3E 00  00 FF 2F 00");
 	ok(rd(&m, &s, err) == 0 && s.n == 2, "format 1: tempo track + note track");
+	is_int(s.tempo_changes, 1, "tempo_changes: 120 then 240 qpm");
 	is_float(s.qpm, 120, 0, "qpm from the first tempo");
 	is_float(s.notes[1].start_time, 0.5, 1e-12, "second note starts at 0.5 s");
 	is_float(s.notes[1].end_time, 0.75, 1e-12, "and ends at 0.75 s (240 qpm)");
@@ -438,6 +439,13 @@ test_tempo_change(void)
 	is_float(s.qpm, 60, 1e-12, "qpm is that first tempo (60)");
 	is_float(s.notes[0].end_time, 0.5, 1e-12, "120 qpm implied before it");
 	is_float(s.notes[1].end_time, 2.5, 1e-12, "a note never closed ends at the end of track");
+	is_int(s.tempo_changes, 1, "tempo_changes: the implied 120, then 60");
+	mb_header(&m, 1, 1, 96);     /* 100 qpm at tick 0 twice (the last wins), again at 96: no change */
+	mb_track(&m, "00 FF 51 03 07 A1 20  00 FF 51 03 09 27 C0  00 90 3C 64  60 FF 51 03 09 27 C0  00 80 3C 00  00 FF 2F 00");
+	ok(rd(&m, &s, err) == 0 && s.tempo_changes == 0 && s.qpm == 100.0, "one tempo set three times: no change");
+	mb_header(&m, 1, 1, 96);     /* 120 qpm only from tick 96: the implied one */
+	mb_track(&m, "00 90 3C 64  60 FF 51 03 07 A1 20  00 80 3C 00  00 FF 2F 00");
+	ok(rd(&m, &s, err) == 0 && s.tempo_changes == 0, "120 qpm set late: no change");
 	seq_fini(&s);
 }
 

@@ -566,10 +566,11 @@ smf_build(struct smf_rd *rd, struct seq *out)
 		qsort(rd->tempos, rd->nt, sizeof *rd->tempos, smf_cmp_tempo);
 	out->qpm = smf_first_qpm(rd);
 	out->tempo_changes = 0;
-	for (size_t i = 0, j; i < rd->nt; i = j) {      /* per tick, the last tempo there is in effect */
+	for (size_t i = 0, j, prev = SMF_DEFAULT_USPQ; i < rd->nt; i = j) {  /* 120 qpm until a tempo at tick 0 */
 		for (j = i + 1; j < rd->nt && rd->tempos[j].tick == rd->tempos[i].tick; j++)
-			;
-		out->tempo_changes += i > 0 && rd->tempos[j - 1].uspq != rd->tempos[i - 1].uspq;
+			;       /* per tick, the last tempo there is in effect */
+		out->tempo_changes += (i > 0 || rd->tempos[i].tick > 0) && rd->tempos[j - 1].uspq != prev;
+		prev = rd->tempos[j - 1].uspq;
 	}
 	if (smf_tempo_map(rd) == -1)
 		return -1;
