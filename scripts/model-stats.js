@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // model-stats.js DATA.ds SAMPLES.json: note density (onsets per bar), pitch range per 2-bar window (melody)
-// and the share of empty bars, for the validation windows of a dataset file (src/train/dataset.h's format) and
+// and the share of empty bars (2-bar windows, or the dataset's length), for the validation windows of a dataset file (src/train/dataset.h's format) and
 // for samples printed by `musicvae sample --json`. Used for the model cards in models/.
 'use strict';
 const fs = require('fs');
 
-function stats(windows) {         // windows: [{ onsets: [[step, pitch]...] }]
+function stats(windows, nbars) {  // windows: [{ onsets: [[step, pitch]...] }]
   let bars = 0, empty = 0, onsets = 0, range = 0, ranged = 0;
   for (const w of windows) {
-    for (let b = 0; b < 2; b++) {
+    for (let b = 0; b < nbars; b++) {
       const n = w.filter(([s]) => s >= 16 * b && s < 16 * (b + 1)).length;
       bars++; onsets += n; if (n === 0) empty++;
     }
@@ -31,11 +31,11 @@ function readDataset(path) {
     for (let t = 0; t < T; t++) {
       const tok = b.readUInt16LE(o + 2 * t);
       if (kind === 0 && tok >= 2) w.push([t, minPitch + tok - 2]);
-      if (kind === 1) for (let c = 0; c < 9; c++) if (tok & (1 << c)) w.push([t, null]);
+      if (kind !== 0) for (let c = 0; c < 9; c++) if (tok & (1 << c)) w.push([t, null]);  // drums, groove
     }
     out.push(w);
   }
-  return { kind, windows: out };
+  return { kind, bars: T / 16, windows: out };
 }
 
 function readSamples(path) {
@@ -44,7 +44,7 @@ function readSamples(path) {
 }
 
 const [ds, samples] = process.argv.slice(2);
-const d = readDataset(ds), a = stats(d.windows), s = stats(readSamples(samples));
+const d = readDataset(ds), a = stats(d.windows, d.bars), s = stats(readSamples(samples), d.bars);
 const row = (name, x) => console.log(`| ${name} | ${x.n} | ${x.density.toFixed(2)} | ` +
   `${d.kind === 0 ? x.range.toFixed(1) : '-'} | ${(100 * x.empty).toFixed(1)} % |`);
 console.log('| | windows | onsets per bar | pitch range (semitones) | empty bars |');
