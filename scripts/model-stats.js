@@ -39,8 +39,12 @@ function readDataset(path) {
 }
 
 function readSamples(path) {
-  return JSON.parse(fs.readFileSync(path, 'utf8')).map((ns) =>
-    (ns.notes || []).map((n) => [Number(n.quantizedStartStep || 0), n.isDrum ? null : n.pitch]));
+  // a groove's notes are not quantized: their step is the nearest to startTime
+  return JSON.parse(fs.readFileSync(path, 'utf8')).map((ns) => {
+    const perStep = ((ns.tempos && ns.tempos[0] && ns.tempos[0].qpm) || 120) / 15;
+    return (ns.notes || []).map((n) => [n.quantizedStartStep !== undefined ? Number(n.quantizedStartStep) :
+      Math.max(0, Math.round(Number(n.startTime || 0) * perStep)), n.isDrum ? null : n.pitch]);
+  });
 }
 
 const [ds, samples] = process.argv.slice(2);
