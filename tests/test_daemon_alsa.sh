@@ -154,6 +154,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/test_daemon_alsa.XXXXXX") || exit 1
 trap '[ -n "${ALSA_TEST_KEEP:-}" ] && echo "# kept $W" || rm -rf "$W"' EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM
 CHECK="node $src/tests/daemon_check.js"
+. "$src/tests/daemon_lib.sh"
 N=0
 ok() { N=$((N + 1)); if [ "$1" -eq 0 ]; then echo "ok $N - $2"; else echo "not ok $N - $2"; fi; }
 diag() { sed 's/^/# /' "$@"; }
@@ -372,48 +373,14 @@ awk '$1 >= 40 && $1 < 64 && $2 == "on"' "$W/ref.steps" | head -n "$(wc -l < "$W/
 ok $? "SPP 40 + Continue: resumes on step 40 with that step's notes"
 # relocations to odd and even bars: each segment plays what continuous play gave at those steps
 for m in mel:2 hier:4; do
-	R=$E/reloc-${m%:*}.rec
-	seg() { # seg K [continue]: the recording up to the (K+1)-th Stop, numbered from the last Continue on
-		awk -v k="$1" '$2 == "FC" && ++n > k { exit } { print }' "$R" > "$W/seg.rec"
-		$CHECK ticks "$W/seg.rec" 4 ${2:-} 2>&1 | grep -v '^#' | grep ' on '
-	}
-	seg 0 > "$W/reloc.ref"
-	k=1
-	set -- $RELOC
-	while [ $# -ge 2 ]; do
-		seg $k continue > "$W/reloc.got"
-		awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b' "$W/reloc.ref" > "$W/reloc.want"
-		n=$(wc -l < "$W/reloc.want")
-		[ "$n" -gt 0 ] && cmp -s "$W/reloc.want" "$W/reloc.got"
-		ok $? "${m#*:}-bar model, SPP $1 (bar $(($1 / 16)) step $(($1 % 16))) + Continue: steps $1-$2 play what continuous play gave ($n note-ons)"
-		diff "$W/reloc.want" "$W/reloc.got" | head -n 6 | diag
-		k=$((k + 1)); shift 2
-	done
+	seg_checks reloc "$E/reloc-${m%:*}.rec" 4 ok "${m#*:}-bar model" $RELOC
 done
 # Start after Stop: song position 0, whatever the Stop or an SPP left; each segment plays what the first run from
 # Start gave, bar 0 included
 for m in mel:2 hier:4; do
-	R=$E/restart-${m%:*}.rec
 	grep -q 'repeated 0, missing 0,.* resyncs 0,' "$E/restart-${m%:*}.end.status"
 	ok $? "${m#*:}-bar model, Stop then Start: bar 0's window was queued in time (no bar repeated or missing, no resync)"
-	rseg() { # rseg K: the recording between the K-th and the (K+1)-th Stop, numbered from its Start
-		awk -v k="$1" '/^#/ { print; next } $2 == "FC" { n++ } n == k' "$R" > "$W/seg.rec"
-		$CHECK ticks "$W/seg.rec" 4 2>&1 | grep -v '^#' | grep ' on '
-	}
-	rseg 0 > "$W/restart.ref"
-	k=1
-	set -- $RESTART
-	while [ $# -ge 2 ]; do
-		rseg $k > "$W/restart.got"
-		awk -v b="$2" '$1 <= b' "$W/restart.ref" > "$W/restart.want"
-		n=$(wc -l < "$W/restart.want"); n0=$(awk '$1 < 16' "$W/restart.want" | wc -l)
-		what="Stop mid-bar, Start"
-		[ "$1" -lt 0 ] || what="Stop, SPP $1 (bar $(($1 / 16)) step $(($1 % 16))), Start"
-		[ "$n0" -gt 0 ] && cmp -s "$W/restart.want" "$W/restart.got"
-		ok $? "${m#*:}-bar model, $what: steps 0-$2 play what continuous play from Start gave ($n note-ons, $n0 in bar 0)"
-		diff "$W/restart.want" "$W/restart.got" | head -n 6 | diag
-		k=$((k + 1)); shift 2
-	done
+	seg_checks restart "$E/restart-${m%:*}.rec" 4 ok "${m#*:}-bar model" $RESTART
 done
 
 # ---- call and response ------------------------------------------------------------------------------------------

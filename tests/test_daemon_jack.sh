@@ -9,9 +9,10 @@ src=${top_srcdir:-.}
 build=${top_builddir:-.}
 D=$build/musicvaed
 CHECK="node $src/tests/daemon_check.js"
+. "$src/tests/daemon_lib.sh"
 command -v node >/dev/null 2>&1 || { echo "1..0 # SKIP node missing (run scripts/install-deps)"; exit 0; }
 command -v jack_midi_clock >/dev/null 2>&1 || { echo "1..0 # SKIP jack_midi_clock missing (jack-midi-clock)"; exit 0; }
-echo "1..48"
+echo "1..54"
 jackenv_start
 W=$JACKENV_DIR
 MUSICVAED_SOCKET=$W/ctl; export MUSICVAED_SOCKET
@@ -55,6 +56,22 @@ mclk() {
 		i=$((i + 1)); [ $i -gt 50 ] && jackenv_bail "cannot connect jack_midi_clock to the recorder"
 		sleep 0.1
 	done
+}
+# ext_run RUN MODEL SCRIPT: recorded as $W/RUN.rec, the player plays SCRIPT (external clock) to the daemon with
+# $W/MODEL; st is the daemon's status line at the end
+ext_run() {
+	record "$1"
+	daemon "$(MODEL=$W/$2 conf "$1" 'clock = { source = "external"; };')"
+	jackenv_bg "$JACK_PROBE" play --server "$S" --client play --connect 'musicvaed:midi_in' 'rec:in' --script "$3" --delay 512
+	frames_wait "$(tail -n 1 "$3" | cut -d' ' -f1)"
+	st=$(status)
+	finish
+}
+# bars_ok NAME: test NAME, that ext_run's status shows no bar repeated or missing and no resync
+bars_ok() {
+	echo "$st" | grep -q 'repeated 0, missing 0,.* resyncs 0,'
+	jackenv_ok $? "$1"
+	echo "# $(echo "$st" | sed -n 's/.*\(bars played.*stale [0-9]*\).*\(resyncs [0-9]*\).*/\1, \2/p')"
 }
 # trim FILE: the events of whole bars before the run's last one (its end is cut by SIGTERM's note-offs)
 trim() {
@@ -205,24 +222,7 @@ for m in mel:2 hier:4; do
 	jackenv_bg "$JACK_PROBE" play --server "$S" --client play --connect 'musicvaed:midi_in' 'rec:in' --script "$W/reloc.script" --delay 512
 	frames_wait "$(tail -n 1 "$W/reloc.script" | cut -d' ' -f1)"
 	finish
-	R=$W/reloc-$name.rec
-	# segment k: the recording up to the (k+1)-th Stop, numbered by its ticks from the last Continue on
-	seg() {
-		awk -v k="$1" '$2 == "FC" && ++n > k { exit } { print }' "$R" > "$W/seg.rec"
-		$CHECK ticks "$W/seg.rec" 5 ${2:-} 2>&1 | grep -v '^#' | grep ' on '
-	}
-	seg 0 > "$W/reloc-$name.ref"
-	k=1
-	set -- $RELOC
-	while [ $# -ge 2 ]; do
-		seg $k continue > "$W/reloc.got"
-		awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b' "$W/reloc-$name.ref" > "$W/reloc.want"
-		n=$(wc -l < "$W/reloc.want")
-		[ "$n" -gt 0 ] && cmp -s "$W/reloc.want" "$W/reloc.got"
-		jackenv_ok $? "$bars-bar model, SPP $1 (bar $(($1 / 16)) step $(($1 % 16))) + Continue: steps $1-$2 play what continuous play gave ($n note-ons)"
-		diff "$W/reloc.want" "$W/reloc.got" | head -n 6 | sed 's/^/# /'
-		k=$((k + 1)); shift 2
-	done
+	seg_checks reloc "$W/reloc-$name.rec" 5 jackenv_ok "$bars-bar model" $RELOC
 done
 
 # Start after a Stop mid-bar is song position 0: it plays from bar 0 exactly what the first continuous run from
@@ -239,35 +239,39 @@ BEGIN { f = 48000 * 60 / (200 * 24); t = 256; print 0, "FA"; run(6 * 103 + 3); n
 		print int(t) + 24000, "FA"; t = int(t) + 24000 + f; run(6 * s[k + 1] + 3) } }' > "$W/restart.script"
 for m in mel:2 hier:4; do
 	name=${m%:*}; bars=${m#*:}
-	record "restart-$name"
-	daemon "$(MODEL=$W/$name conf "restart-$name" 'clock = { source = "external"; };')"
-	jackenv_bg "$JACK_PROBE" play --server "$S" --client play --connect 'musicvaed:midi_in' 'rec:in' --script "$W/restart.script" --delay 512
-	frames_wait "$(tail -n 1 "$W/restart.script" | cut -d' ' -f1)"
-	st=$(status)
-	finish
-	echo "$st" | grep -q 'repeated 0, missing 0,.* resyncs 0,'
-	jackenv_ok $? "$bars-bar model, Stop then Start: bar 0's window was queued in time (no bar repeated or missing, no resync)"
-	echo "# $(echo "$st" | sed -n 's/.*\(bars played.*stale [0-9]*\).*\(resyncs [0-9]*\).*/\1, \2/p')"
-	R=$W/restart-$name.rec
-	# segment k: the recording between the k-th and the (k+1)-th Stop, numbered by its ticks from its Start
-	rseg() {
-		awk -v k="$1" '/^#/ { print; next } $2 == "FC" { n++ } n == k' "$R" > "$W/seg.rec"
-		$CHECK ticks "$W/seg.rec" 5 2>&1 | grep -v '^#' | grep ' on '
-	}
-	rseg 0 > "$W/restart-$name.ref"
-	k=1
-	set -- $RESTART
-	while [ $# -ge 2 ]; do
-		rseg $k > "$W/restart.got"
-		awk -v b="$2" '$1 <= b' "$W/restart-$name.ref" > "$W/restart.want"
-		n=$(wc -l < "$W/restart.want"); n0=$(awk '$1 < 16' "$W/restart.want" | wc -l)
-		what="Stop mid-bar, Start"
-		[ "$1" -lt 0 ] || what="Stop, SPP $1 (bar $(($1 / 16)) step $(($1 % 16))), Start"
-		[ "$n0" -gt 0 ] && cmp -s "$W/restart.want" "$W/restart.got"
-		jackenv_ok $? "$bars-bar model, $what: steps 0-$2 play what continuous play from Start gave ($n note-ons, $n0 in bar 0)"
-		diff "$W/restart.want" "$W/restart.got" | head -n 6 | sed 's/^/# /'
-		k=$((k + 1)); shift 2
-	done
+	ext_run "restart-$name" "$name" "$W/restart.script"
+	bars_ok "$bars-bar model, Stop then Start: bar 0's window was queued in time (no bar repeated or missing, no resync)"
+	seg_checks restart "$W/restart-$name.rec" 5 jackenv_ok "$bars-bar model" $RESTART
+done
+
+# Many Song Position Pointers while stopped: each one moves where a Continue resumes, so the daemon queues again
+# (a flush); the bars it queued before must leave the bar queue then, or a few dozen SPPs fill it and the bars a
+# Start or a Continue needs cannot be queued. One run per model: steps 0-103 from Start (the reference), then
+# segments "KIND SPP LAST": Stop, 30 SPPs 50 ms apart to bars all over the first 8 (the last one to SPP), then
+# KIND (FA Start, FB Continue) and play to step LAST.
+MANYSPP="FA 88 40 FB 56 79"
+awk -v segs="$MANYSPP" 'function run(n,  i) { for (i = 0; i < n; i++) printf "%d F8\n", int(t + f * i + 0.5); t += f * n }
+function spp(at, p) { printf "%d F2 %02X %02X\n", at, p % 128, int(p / 128) }
+BEGIN { f = 48000 * 60 / (200 * 24); t = 256; print 0, "FA"; run(6 * 103 + 3); n = split(segs, s, " ");
+	for (k = 1; k < n; k += 3) { p = s[k + 1]; print int(t), "FC";
+		for (j = 0; j < 29; j++) spp(int(t) + 12000 + 2400 * j, (j * 29 + 7 * k) % 120);
+		spp(int(t) + 12000 + 2400 * 29, p);
+		print int(t) + 12000 + 2400 * 30 + 12000, s[k]; t = int(t) + 24000 + 2400 * 30 + f;
+		run(6 * (s[k] == "FA" ? s[k + 2] : s[k + 2] - p) + 3) } }' > "$W/manyspp.script"
+for m in mel:2 hier:4; do
+	name=${m%:*}; bars=${m#*:}
+	ext_run "manyspp-$name" "$name" "$W/manyspp.script"
+	bars_ok "$bars-bar model, 30 SPPs while stopped, then Start or Continue: no bar repeated or missing, no resync"
+	grep 'bar queue full' "$DLOG" | head -n 3 | sed 's/^/# /'
+	R=$W/manyspp-$name.rec
+	seg_ons "$R" 0 5 start > "$W/manyspp.ref"
+	set -- $MANYSPP
+	seg_start "$R" 1 5 "$W/manyspp.ref" "$3"
+	jackenv_ok $? "$bars-bar model, Stop, 30 SPPs (the last $2: bar $(($2 / 16)) step $(($2 % 16))), Start: steps 0-$3 play what continuous play gave ($n note-ons)"
+	seg_diff
+	seg_continue "$R" 2 5 "$W/manyspp.ref" "$5" "$6"
+	jackenv_ok $? "$bars-bar model, Stop, 30 SPPs (the last $5: bar $(($5 / 16)) step $(($5 % 16))), Continue: steps $5-$6 play what continuous play gave ($n note-ons)"
+	seg_diff
 done
 
 # 22-24. Continue mode: the player plays examples/phrase-a.mid (2 bars, onsets up to 0.3 step early or late)

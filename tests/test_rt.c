@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_rt.c: the real-time core without a backend: 32-bit frame counters widened across their wrap (the internal
  * clock keeps stepping past 2^32 frames), RT_CMD_REPLACE (bars before the replaced bar still play, the new epoch's
- * from it on, nothing is cut), a tempo change scheduled at a bar line (RT_CMD_BPM_AT), and groove micro-timing
- * (note-ons late and early off their steps, exact on the internal clock, within a frame on a steady external one). */
+ * from it on, nothing is cut), flushes while stopped (the bars they end leave the queue at once), a tempo change
+ * scheduled at a bar line (RT_CMD_BPM_AT), and groove micro-timing (note-ons late and early off their steps, exact
+ * on the internal clock, within a frame on a steady external one). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -135,6 +136,45 @@ test_replace(void)
 	is_int(cut, 0, "replace cuts no note short");
 	is_int((long long)atomic_load(&rt.cnt.bars_stale), 2, "the two replaced bars were dropped unplayed");
 	is_int(o.disorder, 0, "events written in frame order");
+	rt_fini(&rt);
+}
+
+/* Stopped, 40 flushes (the engine's answer to each Song Position Pointer) each followed by bars 0..3 of the new
+ * epoch: the older epochs' bars leave the queue in the period that applies the flush, not when a step reaches
+ * them, so it never fills; bars pushed before their flush is applied stay; a Start plays the newest epoch's. */
+static void
+test_flush_stopped(void)
+{
+	static struct rt rt;
+	static struct out o;
+	uint64_t f = 0, wide = 0;
+	size_t most = 0;
+	int full = 0, kept;
+
+	memset(&o, 0, sizeof o);
+	rt_init(&rt, RATE, 1, 120.0, 0, 0, -1, 0);
+	for (uint32_t e = 1; e <= 40; e++) {
+		rt_command(&rt, RT_CMD_FLUSH, e, 0);
+		for (int b = 0; b < 4; b++) {
+			full += ring_space(&rt.bars) == 0;
+			bar_push(&rt, b, e, 40 + (int)e);
+		}
+		if (ring_count(&rt.bars) > most)
+			most = ring_count(&rt.bars);
+		run(&rt, &o, &f, f + 4 * PERIOD, &wide, 0);
+	}
+	is_int(full, 0, "40 flushes while stopped: the bar queue never fills");
+	is_int((long long)ring_count(&rt.bars), 4, "only the newest epoch's 4 bars are left queued (at most %zu)", most);
+	is_int((long long)atomic_load(&rt.cnt.bars_stale), 39 * 4, "the older epochs' bars were dropped unplayed");
+	bar_push(&rt, 0, 41, 100);      /* its flush not applied yet (the engine's command comes next) */
+	run(&rt, &o, &f, f + PERIOD, &wide, 0);
+	kept = (int)ring_count(&rt.bars);
+	rt_command(&rt, RT_CMD_FLUSH, 41, 0);
+	rt_command(&rt, RT_CMD_START, 0, 0);
+	run(&rt, &o, &f, f + 3000, &wide, 0);
+	is_int(kept, 5, "a bar of an epoch whose flush is not applied yet is kept");
+	ok(o.n > 0 && o.status[0] == 0x90 && o.pitch[0] == 100 && atomic_load(&rt.cnt.bars_missing) == 0,
+	    "Start plays bar 0 of the newest epoch (pitch %d)", o.n > 0 ? o.pitch[0] : -1);
 	rt_fini(&rt);
 }
 
@@ -394,11 +434,12 @@ test_groove_external(void)
 int
 main(void)
 {
-	plan(22);
+	plan(27);
 	test_widen();
 	test_wrap_clock(0);
 	test_wrap_clock(1);
 	test_replace();
+	test_flush_stopped();
 	test_bpm_at();
 	test_groove_internal();
 	test_groove_external();

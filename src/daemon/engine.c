@@ -651,6 +651,11 @@ engine_cue(struct engine *e, int64_t at, int mode)
 	e->start_end = 0;
 	if (at == 0)
 		return;
+	if (ring_space(&e->rt->bars) < (size_t)W) {
+		/* the bars of the epochs before the flush leave in the RT thread's next period: queue then */
+		e->cue_epoch = e->epoch - 1;
+		return;
+	}
 	if (mode == CFG_MODE_MORPH)
 		engine_z_morph(e, 0);
 	else

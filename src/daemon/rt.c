@@ -263,6 +263,8 @@ rt_apply(struct rt *rt, const struct rt_cmd *c, rt_write_fn write, void *ctx)
 	}
 }
 
+static const struct rt_bar *rt_head(struct rt *rt, int64_t bar);
+
 void
 rt_begin(struct rt *rt, uint64_t frame0, uint32_t nframes, rt_write_fn write, void *ctx)
 {
@@ -273,6 +275,9 @@ rt_begin(struct rt *rt, uint64_t frame0, uint32_t nframes, rt_write_fn write, vo
 	rt->out_frame = frame0;
 	while (ring_pop(&rt->cmds, &c) == 0)
 		rt_apply(rt, &c, write, ctx);
+	/* bars of an epoch a flush ended go now, not when a step reaches them: while stopped no step does, and
+	 * each flush (every Song Position Pointer) would leave its bars behind until the queue is full */
+	rt_head(rt, INT64_MIN);
 }
 
 static double
@@ -333,24 +338,32 @@ rt_superseded(const struct rt *rt, const struct rt_bar *q)
 	return q->bar >= rt->until[q->epoch % RT_EPOCHS];
 }
 
-/* The queued bar `bar`, read in place, once the bars before it, from before a flush or replaced by a newer
- * epoch are dropped (without copying them); NULL when it is not there (yet). */
+/* The oldest queued bar, read in place, once the bars before `bar`, from before a flush or replaced by a newer
+ * epoch are dropped (without copying them); NULL when none is left or the oldest belongs to a command not
+ * applied yet. Only this side (the reader) may drop, so the engine's ring_space sees the room they leave. */
 static const struct rt_bar *
-rt_queued(struct rt *rt, int64_t bar)
+rt_head(struct rt *rt, int64_t bar)
 {
 	const struct rt_bar *q;
 
 	while ((q = ring_peek_ptr(&rt->bars)) != NULL) {
 		if ((int32_t)(q->epoch - rt->epoch) > 0)
 			return NULL;    /* pushed after a command this period has not applied yet: next period */
-		if (rt_superseded(rt, q) || q->bar < bar) {
-			ring_drop(&rt->bars);
-			CNT_ADD(rt, bars_stale, 1);
-			continue;
-		}
-		return q->bar == bar ? q : NULL;
+		if (!rt_superseded(rt, q) && q->bar >= bar)
+			return q;
+		ring_drop(&rt->bars);
+		CNT_ADD(rt, bars_stale, 1);
 	}
 	return NULL;
+}
+
+/* The queued bar `bar`, read in place (rt_head); NULL when it is not there (yet). */
+static const struct rt_bar *
+rt_queued(struct rt *rt, int64_t bar)
+{
+	const struct rt_bar *q = rt_head(rt, bar);
+
+	return q != NULL && q->bar == bar ? q : NULL;
 }
 
 /* Makes `bar` the current bar: the queued one if it is there, else the previous one again if it may

@@ -15,7 +15,9 @@
 #define RT_STEPS_PER_BAR 16
 #define RT_BAR_EVENTS 320       /* 16 steps x (note-on + note-off) x 9 drum classes, and more */
 #define RT_BAR_QUEUE 64         /* room for a 16-bar model after Stop and Start: bar 0's window (16), the bars
-                                 * queued for a Continue, not dropped until reached (up to 17), the next window */
+                                 * queued for a Continue (up to 17), the next window; or, in the period after a
+                                 * flush while stopped (an SPP), the old epoch's bars (rt_begin drops them then)
+                                 * and the new epoch's bar 0 window */
 #define RT_CAPTURE_QUEUE 4096
 #define RT_CMD_QUEUE 64
 #define RT_MAX_CLOCK_EVENTS 64
