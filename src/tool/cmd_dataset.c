@@ -3,7 +3,6 @@
 #define _XOPEN_SOURCE 700      /* realpath */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -531,25 +530,13 @@ dataset_report_drops(const struct dataset *d)
 static void
 dataset_report_groove(const struct dataset *d)
 {
-	size_t T = (size_t)d->num_steps;
-	double n = 0, sv = 0, sv2 = 0, so = 0, so2 = 0;
+	struct dataset_groove_stats st;
 
-	if (d->groove == NULL)
-		return;
-	for (size_t w = 0; w < d->count; w++)
-		for (size_t t = 0; t < T; t++)
-			for (int k = 0; k < 9; k++) {
-				const int16_t *g = d->groove + (w * T + t) * DATASET_GROOVE_COLS;
-				double v = g[k], o = (double)g[9 + k] / DATASET_OFFSET_ONE;
-				if (!((d->tokens[w * T + t] >> k) & 1))
-					continue;
-				n++, sv += v, sv2 += v * v, so += o, so2 += o * o;
-			}
-	if (n == 0)
+	dataset_groove_stats(d, -1, &st);
+	if (st.hits == 0)
 		return;
 	printf("groove: %.0f hits; velocity mean %.1f sd %.1f; offset (GrooveConverter's, +1 = half a step "
-	    "early) mean %+.3f sd %.3f\n", n, sv / n, sqrt(fmax(0.0, sv2 / n - sv * sv / n / n)), so / n,
-	    sqrt(fmax(0.0, so2 / n - so * so / n / n)));
+	    "early) mean %+.3f sd %.3f\n", st.hits, st.vel_mean, st.vel_sd, st.off_mean, st.off_sd);
 }
 
 static int

@@ -744,6 +744,32 @@ dataset_cap(struct dataset *d, const char *kind, int percent, struct dataset_sta
 	return 0;
 }
 
+void
+dataset_groove_stats(const struct dataset *d, int split, struct dataset_groove_stats *st)
+{
+	size_t T = (size_t)d->num_steps;
+	double n = 0.0, sv = 0.0, sv2 = 0.0, si = 0.0, so = 0.0, so2 = 0.0;
+
+	memset(st, 0, sizeof *st);
+	for (size_t w = 0; d->groove != NULL && w < d->count; w++)
+		for (size_t t = 0; (split < 0 || d->split[w] == split) && t < T; t++)
+			for (int k = 0; k < 9; k++) {
+				const int16_t *g = dataset_groove(d, w) + t * DATASET_GROOVE_COLS;
+				double v = g[k], o = (double)g[9 + k] / DATASET_OFFSET_ONE;
+				if (!((d->tokens[w * T + t] >> k) & 1))
+					continue;
+				n++, sv += v, sv2 += v * v, si += g[k] / 127.0, so += o, so2 += o * o;
+			}
+	if (n == 0.0)
+		return;
+	st->hits = n;
+	st->vel_mean = sv / n;
+	st->vel_sd = sqrt(fmax(0.0, sv2 / n - sv * sv / n / n));
+	st->vel_input_mean = si / n;
+	st->off_mean = so / n;
+	st->off_sd = sqrt(fmax(0.0, so2 / n - so * so / n / n));
+}
+
 /* ---- build -------------------------------------------------------------------------------- */
 
 static int

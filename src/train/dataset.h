@@ -124,6 +124,16 @@ struct dataset_stats {
 	long train_before;      /* all train windows before the cap */
 };
 
+/* The hits of a groove dataset's windows (dataset_groove_stats). */
+struct dataset_groove_stats {
+	double hits;
+	double vel_mean, vel_sd;        /* MIDI velocity 0..127 */
+	double vel_input_mean;          /* mean of velocity / 127 (the model's input scale), summed at that scale:
+	                                 * the trainer's baseline keeps its bits, vel_mean / 127 may differ in
+	                                 * the last one */
+	double off_mean, off_sd;        /* GrooveConverter's offset, -1..1 (+1 = half a step early) */
+};
+
 struct dataset_source {
 	char *path, *package, *licence;
 	char *kind;             /* "" when unknown (and in version 1 files) */
@@ -198,6 +208,9 @@ int dataset_read(struct dataset *d, const char *path, char *err, size_t errlen);
 /* As dataset_read from memory; name labels the messages. */
 int dataset_read_mem(struct dataset *d, const unsigned char *buf, size_t len, const char *name, char *err,
     size_t errlen);
+/* The hits of d's windows of split (enum dataset_split; -1: every window) in *st: how many, the mean and
+ * standard deviation of their velocities and offsets. All 0 when d has no groove or no such hit. */
+void dataset_groove_stats(const struct dataset *d, int split, struct dataset_groove_stats *st);
 /* Frees everything d owns and empties it. */
 void dataset_free(struct dataset *d);
 

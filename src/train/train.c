@@ -753,47 +753,30 @@ train_hits(const struct train_model *m, const struct train_buf *b, int B)
 	return n;
 }
 
-/* Groove: the velocity and offset outputs at the input's hits against the input's, and against mean[2]. */
+/* Groove: the velocity and offset outputs at the input's hits against the input's, and against mean[2]. Not
+ * train_groove_activate's rows: they are rounded to float, these errors are taken in double. */
 static void
 train_groove_err(const struct train_model *m, const struct train_buf *b, int B, const double *mean,
     struct train_eval *ev)
 {
 	for (int i = 0; i < m->T * B; i++) {
 		const float *lg = b->logits + (size_t)i * 27, *y = b->gt + (size_t)i * 27;
+		double dv[9], doff[9];
 		for (int k = 0; k < 9; k++) {
-			double v, o;
-			if (y[k] < 0.5f)
-				continue;
-			v = 1.0 / (1.0 + exp(-(double)lg[9 + k])) - y[9 + k];
-			o = tanh((double)lg[18 + k]) - y[18 + k];
-			ev->vel_se += v * v;
-			ev->off_se += o * o;
-			ev->vel_se_mean += (mean[0] - y[9 + k]) * (mean[0] - y[9 + k]);
-			ev->off_se_mean += (mean[1] - y[18 + k]) * (mean[1] - y[18 + k]);
-			ev->g_n++;
+			dv[k] = 1.0 / (1.0 + exp(-(double)lg[9 + k])) - y[9 + k];
+			doff[k] = tanh((double)lg[18 + k]) - y[18 + k];
 		}
+		train_eval_groove_err(dv, doff, y, mean, ev);
 	}
 }
 
 void
 train_groove_mean(const struct dataset *d, double mean[2])
 {
-	size_t T = (size_t)d->num_steps;
-	double n = 0.0;
+	struct dataset_groove_stats st;
 
-	mean[0] = mean[1] = 0.0;
-	for (size_t w = 0; d->groove != NULL && w < d->count; w++)
-		for (size_t t = 0; d->split[w] == DATASET_TRAIN && t < T; t++)
-			for (int k = 0; k < 9; k++) {
-				const int16_t *g = d->groove + (w * T + t) * DATASET_GROOVE_COLS;
-				if (!((d->tokens[w * T + t] >> k) & 1))
-					continue;
-				mean[0] += g[k] / 127.0;
-				mean[1] += (double)g[9 + k] / DATASET_OFFSET_ONE;
-				n += 1.0;
-			}
-	if (n > 0.0)
-		mean[0] /= n, mean[1] /= n;
+	dataset_groove_stats(d, DATASET_TRAIN, &st);
+	mean[0] = st.vel_input_mean, mean[1] = st.off_mean;
 }
 
 /* The argmax reconstruction's tokens of the loaded rows against their inputs into the music metrics. */

@@ -11,6 +11,7 @@
 #include "model.h"
 #include "seq.h"
 #include "train.h"
+#include "train_int.h"
 
 #define TRAIN_EVAL_B 64         /* windows per encoder / decoder call */
 
@@ -149,20 +150,31 @@ train_eval_forced(struct model *md, int B, const float *z, const uint16_t *in, c
 		}
 }
 
-/* Groove: the argmax reconstruction's velocity and offset at the input's hits, and the mean's. */
-static void
-train_eval_groove_err(const float *row, const float *y, const double *mean, struct train_eval *ev)
+void
+train_eval_groove_err(const double *dv, const double *doff, const float *y, const double *mean,
+    struct train_eval *ev)
 {
 	for (int k = 0; k < 9; k++) {
-		double v = row[9 + k] - y[9 + k], o = row[18 + k] - y[18 + k];
 		if (y[k] < 0.5f)
 			continue;
-		ev->vel_se += v * v;
-		ev->off_se += o * o;
+		ev->vel_se += dv[k] * dv[k];
+		ev->off_se += doff[k] * doff[k];
 		ev->vel_se_mean += (mean[0] - y[9 + k]) * (mean[0] - y[9 + k]);
 		ev->off_se_mean += (mean[1] - y[18 + k]) * (mean[1] - y[18 + k]);
 		ev->g_n++;
 	}
+}
+
+/* Groove: the argmax reconstruction's activated row [27] against the input's y [27]. The differences are
+ * taken in float, as dec.c's rows are. */
+static void
+train_eval_groove_row(const float *row, const float *y, const double *mean, struct train_eval *ev)
+{
+	double dv[9], doff[9];
+
+	for (int k = 0; k < 9; k++)
+		dv[k] = row[9 + k] - y[9 + k], doff[k] = row[18 + k] - y[18 + k];
+	train_eval_groove_err(dv, doff, y, mean, ev);
 }
 
 /* One batch of B loaded windows: z = mu, the argmax reconstruction and the teacher-forced pass. */
@@ -184,7 +196,7 @@ train_eval_batch(struct model *md, int B, float *z, const uint16_t *in, const fl
 			if (!groove)
 				out[t] = (uint16_t)nn_argmax(row, D);
 			else
-				train_eval_groove_err(row, gt + ((size_t)b * T + t) * 27, mean, ev);
+				train_eval_groove_row(row, gt + ((size_t)b * T + t) * 27, mean, ev);
 		}
 		metrics_add(&ev->music, in + (size_t)b * T, out, T);
 	}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* train_int.h: what train.c, train_loop.c and train_log.c share: batch buffers, one step's schedule values,
- * and the CSV log / PNG plot. */
+/* train_int.h: what train.c, train_eval.c, train_loop.c and train_log.c share: batch buffers, one step's
+ * schedule values, the groove errors, and the CSV log / PNG plot. */
 #ifndef MVD_TRAIN_INT_H
 #define MVD_TRAIN_INT_H
 
@@ -70,6 +70,12 @@ void train_step_batch(struct train_model *m, struct train_buf *b, int B, const s
 /* Validation metrics over d's windows rows[0..n) in batches of b->B, z = mu. */
 void train_evaluate(struct train_model *m, struct train_buf *b, const struct dataset *d, const size_t *rows,
     size_t n, int kind, double beta, double free_nats, struct train_eval *ev);
+
+/* train_eval.c: adds one step's groove errors to ev: at the hits of the input's row y [27], the output's
+ * velocity and offset minus the input's, dv[9] and doff[9] (at the other classes ignored), and those of
+ * predicting mean[2] (train_groove_mean's). */
+void train_eval_groove_err(const double *dv, const double *doff, const float *y, const double *mean,
+    struct train_eval *ev);
 
 /* train_log.c: CSV rows and the curves for the plot. */
 struct train_log {
