@@ -222,7 +222,9 @@ notes ch > "$W/ch.notes"
 bars "$W/chref.notes" 0 "$CB" > "$W/c0r"; bars "$W/ch.notes" 0 "$CB" > "$W/c0"
 bars "$W/chref.notes" "$CB" "$((CB + 4))" > "$W/c1r"; bars "$W/ch.notes" "$CB" "$((CB + 4))" > "$W/c1"
 [ $rcc = 0 ] && cmp -s "$W/c0r" "$W/c0" && ! cmp -s "$W/c1r" "$W/c1"
-jackenv_ok $? "chords C G Am F: a chord model plays as before up to bar ${CB:-?} and differently from it"
+r=$?; jackenv_ok $r "chords C G Am F: a chord model plays as before up to bar ${CB:-?} and differently from it"
+[ $r = 0 ] || { echo "# chords: exit $rcc; $(tr '\n' ' ' < "$W/cch")"; grep -h '^#' "$W/chref.notes" "$W/ch.notes"
+	diff "$W/c0r" "$W/c0" | head -n 6 | sed 's/^/# before: /'; } | head -n 12
 CMODEL=
 record noch
 daemon "$(conf noch)"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jack/jack.h>
 #include <jack/midiport.h>
@@ -157,6 +158,26 @@ jack_open(struct backend *b, const struct cfg *c, char *err, size_t len)
 	return 0;
 }
 
+/* jack_connect changes the server's next graph; the process cycles run the current one until the server
+ * switches at the start of a later cycle. Waits (at most 1 s) until our cycles see the connection, so that what
+ * is played first (autostart's Start and bar 0, just after backend_up) reaches the ports connected at start. */
+static void
+jack_connect_settle(jack_port_t *ours, const char *other)
+{
+	struct timespec now, end, nap = { 0, 2000000L };
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += 1;
+	do {    /* jack_port_connected_to also sleeps a period while a graph change is pending */
+		if (jack_port_connected_to(ours, other) != 0)
+			return;
+		nanosleep(&nap, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec < end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec));
+	log_warnx("JACK: %s and %s: the connection is not in the server's graph after 1 s", jack_port_name(ours),
+	    other);
+}
+
 /* Connects every port of `flags` whose name matches one of the patterns to (or from) our port. */
 static void
 jack_connect_matching(struct jack_priv *p, const char (*pat)[256], int n, unsigned long flags, int to_us)
@@ -176,8 +197,10 @@ jack_connect_matching(struct jack_priv *p, const char (*pat)[256], int n, unsign
 			if (regexec(&re, ports[i], 0, NULL, 0) != 0 || strcmp(ports[i], ours) == 0)
 				continue;
 			rc = to_us ? jack_connect(p->client, ports[i], ours) : jack_connect(p->client, ours, ports[i]);
-			if (rc == 0)
+			if (rc == 0) {
 				log_info("JACK: connected %s -> %s", to_us ? ports[i] : ours, to_us ? ours : ports[i]);
+				jack_connect_settle(to_us ? p->in : p->out, ports[i]);
+			}
 		}
 		jack_free(ports);
 		regfree(&re);
