@@ -224,7 +224,8 @@ bars "$W/chref.notes" "$CB" "$((CB + 4))" > "$W/c1r"; bars "$W/ch.notes" "$CB" "
 [ $rcc = 0 ] && cmp -s "$W/c0r" "$W/c0" && ! cmp -s "$W/c1r" "$W/c1"
 r=$?; jackenv_ok $r "chords C G Am F: a chord model plays as before up to bar ${CB:-?} and differently from it"
 [ $r = 0 ] || { echo "# chords: exit $rcc; $(tr '\n' ' ' < "$W/cch")"; grep -h '^#' "$W/chref.notes" "$W/ch.notes"
-	diff "$W/c0r" "$W/c0" | head -n 6 | sed 's/^/# before: /'; } | head -n 12
+	diff "$W/c0r" "$W/c0" | head -n 6 | sed 's/^/# before: /'; grep ': warn: ' "$DLOG" | grep -v 'conditioned on chords' |
+	sed 's/^/# /'; } | head -n 14
 CMODEL=
 record noch
 daemon "$(conf noch)"
