@@ -12,7 +12,7 @@ CHECK="node $src/tests/daemon_check.js"
 . "$src/tests/daemon_lib.sh"
 command -v node >/dev/null 2>&1 || { echo "1..0 # SKIP node missing (run scripts/install-deps)"; exit 0; }
 command -v jack_midi_clock >/dev/null 2>&1 || { echo "1..0 # SKIP jack_midi_clock missing (jack-midi-clock)"; exit 0; }
-echo "1..54"
+echo "1..57"
 jackenv_start
 W=$JACKENV_DIR
 MUSICVAED_SOCKET=$W/ctl; export MUSICVAED_SOCKET
@@ -335,11 +335,30 @@ else
 	jackenv_ok $? "no malloc or free on the JACK process thread during 30 s"
 fi
 
-# 27-28. The server goes away and comes back under the same name: the daemon reconnects and plays again. A
+# 27-31. The server goes away and comes back under the same name: the daemon reconnects and plays again. A
 # control client asks for the status every 10 ms meanwhile: the engine reads the clock's counters while the main
 # thread resets the RT state for the new server (a data race under ThreadSanitizer when rt_reset overwrote them).
+# The daemon is stopped (SIGSTOP) while the new server and the recorder come up, so that its retry finds the
+# recorder there: autostart's Start and bar 0 must reach it (they were played before the connection was made).
+# Then the same for a daemon started before its server: the first open fails, a retry succeeds.
+# new_server: jackd again under the same name (the old one is gone)
+new_server() {
+	jackd --no-realtime $JACKENV_SYNC -n "$S" -d dummy -r "$JACKENV_RATE" -p "$JACKENV_PERIOD" > "$W/jackd$1.log" 2>&1 &
+	JACKENV_PID=$!
+	i=0; until jack_lsp -s "$S" >/dev/null 2>&1; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+}
+# from_start REC WHAT: the recording begins with the Start, the only one, and bars 0-1 are on the grid
+from_start() {
+	first=$(grep -v '^#' "$W/$1.rec" | head -n 1) starts=$(grep -c ' FA$' "$W/$1.rec")
+	case "$first" in *" FA") r=0 ;; *) r=1; echo "# first recorded event: $first" ;; esac
+	[ "$starts" = 1 ] || { r=1; echo "# $starts Starts recorded"; }
+	[ $r = 0 ] && $CHECK grid "$W/$1.rec" 120 2 > "$W/out" 2>&1; r=$?
+	jackenv_ok $r "$2: the recorder connected at start got the Start first, once, and bars 0-1, every note-on at its step's frame"
+	cat "$W/out"
+}
+TRANSPORT='clock = { bpm = 120; send_transport = true; send_clock = true; };'
 record before
-daemon "$(conf restart)"
+daemon "$(conf restart "$TRANSPORT")"
 sleep 2
 (while sleep 0.01; do echo status; done | socat -u - UNIX-CONNECT:"$W/ctl" > /dev/null 2>&1) &
 FLOOD=$!
@@ -347,10 +366,10 @@ jackenv_kill "$REC"
 kill -TERM "$JACKENV_PID"; wait "$JACKENV_PID" 2>/dev/null
 sleep 1.5
 kill -0 "$DPID"; alive=$?
-jackd --no-realtime $JACKENV_SYNC -n "$S" -d dummy -r "$JACKENV_RATE" -p "$JACKENV_PERIOD" > "$W/jackd2.log" 2>&1 &
-JACKENV_PID=$!
-i=0; until jack_lsp -s "$S" >/dev/null 2>&1; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+kill -STOP "$DPID"
+new_server 2
 record after
+kill -CONT "$DPID"
 i=0; until grep -q 'connected again' "$DLOG"; do i=$((i + 1)); [ $i -gt 150 ] && break; sleep 0.1; done
 sleep 4
 kill "$FLOOD" 2>/dev/null; wait "$FLOOD" 2>/dev/null
@@ -359,3 +378,17 @@ finish
 jackenv_ok $? "JACK server restarted: the daemon survived, reconnected"
 n_on=$(grep -c ' 9[0-9A-F] [0-9A-F]* [1-9A-F]' "$W/after.rec")
 [ "$n_on" -gt 5 ]; jackenv_ok $? "and plays again on the new server ($n_on note-ons in 4 s)"
+from_start after "after the restart"
+kill -TERM "$JACKENV_PID"; wait "$JACKENV_PID" 2>/dev/null
+daemon "$(conf early "$TRANSPORT")"
+i=0; until grep -q 'retrying every second' "$DLOG"; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
+kill -STOP "$DPID"
+new_server 3
+record early
+kill -CONT "$DPID"
+i=0; until grep -q 'connected again' "$DLOG"; do i=$((i + 1)); [ $i -gt 150 ] && break; sleep 0.1; done
+frames_wait $((48000 * 3))
+finish
+grep -q 'retrying every second' "$DLOG" && grep -q 'connected again' "$DLOG" && [ "$DSTAT" = 0 ]
+jackenv_ok $? "started before its server: the first open failed, a retry connected, the daemon exited cleanly"
+from_start early "started before its server"

@@ -62,6 +62,9 @@ struct alsa_notice {
 
 struct alsa_counters {
 	_Atomic uint64_t periods, late, overruns, dropped, out_errors, errors, notices_lost;
+	_Atomic uint64_t wake_max;      /* us: the I/O thread's latest wake-up after its time (written by it alone) */
+	_Atomic uint64_t late_at, late_by;      /* the latest late period: its first frame, how far past it we were */
+	_Atomic uint64_t late_events;   /* events scheduled for a time already past when written: they left late */
 };
 
 struct alsa_priv {
@@ -76,6 +79,7 @@ struct alsa_priv {
 	_Atomic int stop;
 	snd_seq_queue_status_t *qstat;
 	uint64_t frame0;                /* the next period's first frame */
+	uint64_t now;                   /* queue time at which the current period is computed (0: outside one) */
 	int n_in;                       /* input events waiting (this period's and carried ones) */
 	int sx_open, sx_bad;            /* a SysEx that goes on in the next SYSEX event; a data byte >= 0x80 */
 	uint8_t on[16][128];            /* note state after every event scheduled so far */
@@ -189,6 +193,8 @@ alsa_write(void *ctx, uint64_t frame, const uint8_t *d, uint32_t len)
 		ACNT(&p->cnt, out_errors);
 		return -1;
 	}
+	if (frame < p->now)             /* its time has passed: the kernel sends it at once, late */
+		ACNT(&p->cnt, late_events);
 	alsa_track(p, frame, d, len);
 	return 0;
 }
@@ -398,18 +404,26 @@ static void
 alsa_period(struct backend *b, struct alsa_priv *p, uint64_t now)
 {
 	uint64_t f = p->frame0, n = ALSA_PERIOD;
+	uint64_t after = now + ALSA_LEAD > f ? now + ALSA_LEAD - f : 0;        /* woke this long after its time */
 	int rc;
 
 	if (now + ALSA_LEAD > f + ALSA_PERIOD)
 		n = ((now + ALSA_LEAD - f) / ALSA_PERIOD + 1) * ALSA_PERIOD;
 	if (n > ALSA_CATCH_UP)
 		n = ALSA_CATCH_UP;
-	if (now > f)
-		ACNT(&p->cnt, late);            /* its first events leave late */
+	if (after > atomic_load_explicit(&p->cnt.wake_max, memory_order_relaxed))
+		atomic_store_explicit(&p->cnt.wake_max, after, memory_order_relaxed);
+	if (now > f) {                  /* events for its first frames (if any) leave late */
+		atomic_store_explicit(&p->cnt.late_at, f, memory_order_relaxed);
+		atomic_store_explicit(&p->cnt.late_by, now - f, memory_order_relaxed);
+		ACNT(&p->cnt, late);
+	}
+	p->now = now;
 	rt_begin(b->rt, f, (uint32_t)n, alsa_write, p);
 	alsa_read(b, p, now);
 	alsa_feed(b, p, f, f + n);
 	rt_end(b->rt, alsa_write, p);
+	p->now = 0;
 	if ((rc = snd_seq_drain_output(p->seq)) < 0 && rc != -EAGAIN)
 		alsa_error(b, p, rc);
 	p->frame0 = f + n;
@@ -602,8 +616,11 @@ alsa_report(struct alsa_priv *p)
 	uint64_t lost = atomic_load(&p->cnt.notices_lost);
 
 	if (late != p->seen_late)
-		log_warnx("ALSA: %llu periods computed after their time (total %llu): output left late",
-		    (unsigned long long)(late - p->seen_late), (unsigned long long)late);
+		log_warnx("ALSA: %llu periods computed after their time (total %llu; the latest at queue time %.6f s, "
+		    "%llu us late); %llu events sent late in all", (unsigned long long)(late - p->seen_late),
+		    (unsigned long long)late, atomic_load(&p->cnt.late_at) / (double)ALSA_RATE,
+		    (unsigned long long)atomic_load(&p->cnt.late_by),
+		    (unsigned long long)atomic_load(&p->cnt.late_events));
 	if (ovr != p->seen_overruns || drop != p->seen_dropped)
 		log_warnx("ALSA: input lost: %llu kernel FIFO overruns, %llu events over %d a period (totals)",
 		    (unsigned long long)ovr, (unsigned long long)drop, ALSA_IN_MAX);
@@ -950,8 +967,11 @@ alsa_close(struct backend *b)
 		snd_seq_close(p->seq);
 	}
 	if (p->io_started)
-		log_info("ALSA: closed after %llu periods (%llu late), %llu output errors, %llu disconnections",
+		log_info("ALSA: closed after %llu periods (%llu late, %llu events sent late; wake-ups at most %llu us "
+		    "after their time, %d allowed), %llu output errors, %llu disconnections",
 		    (unsigned long long)atomic_load(&p->cnt.periods), (unsigned long long)atomic_load(&p->cnt.late),
+		    (unsigned long long)atomic_load(&p->cnt.late_events),
+		    (unsigned long long)atomic_load(&p->cnt.wake_max), ALSA_LEAD,
 		    (unsigned long long)atomic_load(&p->cnt.out_errors), (unsigned long long)p->disconnects);
 	alsa_free_patterns(p->re_in, p->n_re_in);
 	alsa_free_patterns(p->re_out, p->n_re_out);

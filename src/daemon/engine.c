@@ -732,7 +732,10 @@ engine_tick(struct engine *e)
 		}
 		engine_fill(e, cur, mode);
 	}
-	if (!e->started && e->cfg.clock == CFG_CLOCK_INTERNAL && e->cfg.autostart) {
+	/* autostart once the backend is connected (a reconnect, or a first open that failed, would otherwise play
+	 * bar 0 before the ports connected at start are) */
+	if (!e->started && e->cfg.clock == CFG_CLOCK_INTERNAL && e->cfg.autostart &&
+	    atomic_load_explicit(&e->rt->now.linked, memory_order_acquire)) {
 		rt_command(e->rt, RT_CMD_START, 0, 0);
 		e->started = 1;
 	}

@@ -133,7 +133,8 @@ backend_up(struct daemon *d, char *err, size_t len)
 		d->ops->close(&d->be);
 		return -1;
 	}
-	d->ops->connect(&d->be, &d->cfg);
+	d->ops->connect(&d->be, &d->cfg);       /* returns once the running graph has the connections */
+	atomic_store(&d->rt.now.linked, 1);     /* now autostart may play */
 	d->backend_open = 1;
 	return 0;
 }
@@ -421,6 +422,7 @@ daemon_loop(struct daemon *d, const char *path, int argc, char **overrides, int 
 		}
 		if (d->backend_open && atomic_load(&d->be.lost)) {
 			log_warnx("%s: server gone; reconnecting", d->ops->name);
+			atomic_store(&d->rt.now.linked, 0);
 			d->ops->close(&d->be);
 			d->backend_open = 0;
 			last_retry = now_ms();

@@ -67,6 +67,7 @@ rt_reset(struct rt *rt, double sample_rate)
 	atomic_store(&rt->now.running, 0);
 	atomic_store(&rt->now.step, -1);
 	atomic_store(&rt->now.rate, (uint32_t)sample_rate);
+	atomic_store(&rt->now.linked, 0);       /* before the engine sees the reset */
 	atomic_fetch_add(&rt->now.resets, 1);
 }
 

@@ -109,6 +109,8 @@ struct rt_now {
 	_Atomic int running;                    /* transport rolling */
 	_Atomic uint64_t frames_per_step_x1000; /* current step length estimate, milli-frames */
 	_Atomic uint32_t resets;                /* rt_reset calls: the engine starts over */
+	_Atomic int linked;                     /* the backend runs and its start-up connections are made (main
+	                                         * thread): autostart waits for it, so Start reaches them */
 	_Atomic int64_t locate;                 /* the step the next step event will carry (SPP while stopped) */
 	_Atomic uint32_t rate;                  /* frames per second (rt_init, rt_reset): others read this, never
 	                                         * clock.sr, which rt_reset rewrites */
