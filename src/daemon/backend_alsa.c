@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* backend_alsa.c: the ALSA sequencer: one client with an input and an output port, a queue on the high-resolution
  * timer, and an I/O thread that runs the rt functions one period ahead of the queue's clock and schedules their
- * output on the queue, so that the kernel's timer, not our thread's wake-up, decides when a note leaves. A
- * connector thread follows System:Announce, subscribes the ports that match the auto-connect patterns, counts
- * disconnections and reports what the I/O thread counted.
+ * output on the queue, so that the kernel's timer, not our thread's wake-up, decides when a note leaves. The
+ * connector thread (backend_alsa_conn.c) follows System:Announce, subscribes the ports that match the
+ * auto-connect patterns, counts disconnections and reports what the I/O thread counted.
  *
  * Time: one frame is one microsecond of the queue's real-time clock (rate 1,000,000), so a frame converts to the
  * queue's nanoseconds exactly and every step the clock computes is within 0.5 us of its ideal time. Period k
@@ -24,11 +24,10 @@
 
 #include <alsa/asoundlib.h>
 
-#include "backend.h"
+#include "backend_alsa_int.h"
 #include "log.h"
 #include "midi.h"
 
-#define ALSA_RATE 1000000       /* frames per second: one frame is one microsecond of queue time */
 #define ALSA_PERIOD 1000        /* frames per I/O period (1 ms) */
 #define ALSA_LEAD 2000          /* a period is computed this many frames before its queue time begins */
 #define ALSA_DELAY (ALSA_LEAD + ALSA_PERIOD)    /* input reaches rt at its arrival time + this */
@@ -37,69 +36,8 @@
 #define ALSA_POOL 2000          /* kernel event cells for input and output (the kernel's maximum) */
 #define ALSA_OBUF (256 * 1024)  /* bytes: a flush of every note on every channel fits */
 #define ALSA_IBUF (128 * 1024)  /* bytes: holds the largest event the input pool can carry */
-#define ALSA_IN_MAX 4096        /* input events per period, with those carried to the next */
-#define ALSA_RAW_MAX 16         /* bytes kept of an event that is no MIDI message (its class stays the same) */
-#define ALSA_NOTICES 256        /* announcements waiting for the connector thread */
-#define ALSA_PEERS 128          /* connections the connector keeps track of */
 #define ALSA_RT_PRIO 70         /* SCHED_FIFO priority of the I/O thread when allowed */
-#define ALSA_REPORT_MS 1000     /* the connector logs new late periods and overruns at most this often */
-
-#define ACNT(p, f) atomic_fetch_add_explicit(&(p)->f, 1, memory_order_relaxed)
 #define RTCNT(rt, f) atomic_fetch_add_explicit(&(rt)->cnt.f, 1, memory_order_relaxed)
-
-/* An input event as rt_input will see it: raw MIDI bytes at a frame. */
-struct alsa_in {
-	uint64_t frame;
-	uint8_t len;
-	uint8_t data[ALSA_RAW_MAX];
-};
-
-/* I/O thread -> connector: one System:Announce event. */
-struct alsa_notice {
-	int type;
-	snd_seq_addr_t a, b;    /* PORT_* / CLIENT_*: a; PORT_(UN)SUBSCRIBED: sender a, dest b */
-};
-
-struct alsa_counters {
-	_Atomic uint64_t periods, late, overruns, dropped, out_errors, errors, notices_lost;
-	_Atomic uint64_t wake_max;      /* us: the I/O thread's latest wake-up after its time (written by it alone) */
-	_Atomic uint64_t late_at, late_by;      /* the latest late period: its first frame, how far past it we were */
-	_Atomic uint64_t late_events;   /* events scheduled for a time already past when written: they left late */
-};
-
-struct alsa_priv {
-	snd_seq_t *seq;
-	int client, in_port, out_port, ann_port, queue;
-	char client_name[CFG_NAME_MAX], in_name[CFG_NAME_MAX], out_name[CFG_NAME_MAX];
-	const char *timer;              /* "HR timer" or "system timer" (what we asked for) */
-
-	/* I/O thread */
-	pthread_t io, conn;
-	int io_started, conn_started, io_rt;
-	_Atomic int stop;
-	snd_seq_queue_status_t *qstat;
-	uint64_t frame0;                /* the next period's first frame */
-	uint64_t now;                   /* queue time at which the current period is computed (0: outside one) */
-	int n_in;                       /* input events waiting (this period's and carried ones) */
-	int sx_open, sx_bad;            /* a SysEx that goes on in the next SYSEX event; a data byte >= 0x80 */
-	uint8_t on[16][128];            /* note state after every event scheduled so far */
-	uint64_t off_at[16][128];       /* 1 + frame of the last note-off scheduled (0: none) */
-	struct alsa_in in[ALSA_IN_MAX];
-
-	/* connector thread (and the main thread's connect op, under lock) */
-	struct ring notices;            /* struct alsa_notice, I/O thread -> connector */
-	sem_t wake;
-	int have_ring, have_sem, have_lock;
-	pthread_mutex_t lock;
-	regex_t re_in[CFG_MAX_PATTERNS], re_out[CFG_MAX_PATTERNS];
-	int n_re_in, n_re_out;
-	snd_seq_addr_t peer[ALSA_PEERS];        /* ports connected to ours */
-	int n_peer;
-	uint64_t disconnects;
-	uint64_t seen_late, seen_overruns, seen_dropped, seen_errors, seen_lost;
-
-	struct alsa_counters cnt;
-};
 
 /* ---- real-time path: the I/O thread (no allocation, locks or logging) ------------------------------- */
 
@@ -466,240 +404,6 @@ alsa_io_main(void *arg)
 	return NULL;
 }
 
-/* ---- connector thread and the connect op (may allocate, lock and log) -------------------------------- */
-
-static int
-alsa_is_ours(const struct alsa_priv *p, snd_seq_addr_t a)
-{
-	return a.client == p->client && (a.port == p->in_port || a.port == p->out_port);
-}
-
-/* "CLIENT NAME:PORT NAME" of a port, what the patterns are matched against. */
-static int
-alsa_port_name(struct alsa_priv *p, snd_seq_addr_t a, char *buf, size_t len, unsigned *caps)
-{
-	snd_seq_client_info_t *ci;
-	snd_seq_port_info_t *pi;
-
-	snd_seq_client_info_alloca(&ci);
-	snd_seq_port_info_alloca(&pi);
-	if (snd_seq_get_any_client_info(p->seq, a.client, ci) < 0 ||
-	    snd_seq_get_any_port_info(p->seq, a.client, a.port, pi) < 0) {
-		snprintf(buf, len, "%d:%d", a.client, a.port);
-		return -1;
-	}
-	snprintf(buf, len, "%s:%s", snd_seq_client_info_get_name(ci), snd_seq_port_info_get_name(pi));
-	if (caps)
-		*caps = snd_seq_port_info_get_capability(pi);
-	return 0;
-}
-
-static int
-alsa_matches(const regex_t *re, int n, const char *name)
-{
-	for (int i = 0; i < n; i++)
-		if (regexec(&re[i], name, 0, NULL, 0) == 0)
-			return 1;
-	return 0;
-}
-
-/* Subscribes port a to our input or our output if its name matches. Caller holds p->lock. */
-static void
-alsa_match_port(struct alsa_priv *p, snd_seq_addr_t a)
-{
-	const unsigned rd = SND_SEQ_PORT_CAP_READ | SND_SEQ_PORT_CAP_SUBS_READ;
-	const unsigned wr = SND_SEQ_PORT_CAP_WRITE | SND_SEQ_PORT_CAP_SUBS_WRITE;
-	char name[256];
-	unsigned caps = 0;
-
-	if (a.client == p->client || a.client == SND_SEQ_CLIENT_SYSTEM || alsa_port_name(p, a, name, sizeof name,
-	    &caps) < 0 || (caps & SND_SEQ_PORT_CAP_NO_EXPORT))
-		return;
-	if ((caps & rd) == rd && alsa_matches(p->re_in, p->n_re_in, name) &&
-	    snd_seq_connect_from(p->seq, p->in_port, a.client, a.port) == 0)
-		log_info("ALSA: connected %s (%d:%d) -> %s:%s", name, a.client, a.port, p->client_name, p->in_name);
-	if ((caps & wr) == wr && alsa_matches(p->re_out, p->n_re_out, name) &&
-	    snd_seq_connect_to(p->seq, p->out_port, a.client, a.port) == 0)
-		log_info("ALSA: connected %s:%s -> %s (%d:%d)", p->client_name, p->out_name, name, a.client, a.port);
-}
-
-/* Every port of client c (c < 0: of every client). Caller holds p->lock. */
-static void
-alsa_scan(struct alsa_priv *p, int c)
-{
-	snd_seq_client_info_t *ci;
-	snd_seq_port_info_t *pi;
-
-	snd_seq_client_info_alloca(&ci);
-	snd_seq_port_info_alloca(&pi);
-	snd_seq_client_info_set_client(ci, c < 0 ? -1 : c - 1);
-	while (snd_seq_query_next_client(p->seq, ci) >= 0) {
-		int client = snd_seq_client_info_get_client(ci);
-		if (c >= 0 && client != c)
-			break;
-		snd_seq_port_info_set_client(pi, client);
-		snd_seq_port_info_set_port(pi, -1);
-		while (snd_seq_query_next_port(p->seq, pi) >= 0)
-			alsa_match_port(p, *snd_seq_port_info_get_addr(pi));
-	}
-}
-
-static int
-alsa_peer_find(const struct alsa_priv *p, snd_seq_addr_t a)
-{
-	for (int i = 0; i < p->n_peer; i++)
-		if (p->peer[i].client == a.client && p->peer[i].port == a.port)
-			return i;
-	return -1;
-}
-
-/* A connection to one of our ports ended (unsubscribed, or its port or client went away). */
-static void
-alsa_peer_gone(struct alsa_priv *p, int i, const char *why)
-{
-	log_warnx("ALSA: %d:%d disconnected from %s (%s; %llu disconnections so far)", p->peer[i].client,
-	    p->peer[i].port, p->client_name, why, (unsigned long long)++p->disconnects);
-	p->peer[i] = p->peer[--p->n_peer];
-}
-
-static void
-alsa_subscription(struct alsa_priv *p, const struct alsa_notice *n)
-{
-	snd_seq_addr_t other;
-	int i;
-
-	if (!alsa_is_ours(p, n->a) && !alsa_is_ours(p, n->b))
-		return;
-	other = alsa_is_ours(p, n->a) ? n->b : n->a;
-	i = alsa_peer_find(p, other);
-	if (n->type == SND_SEQ_EVENT_PORT_SUBSCRIBED && i < 0 && p->n_peer < ALSA_PEERS)
-		p->peer[p->n_peer++] = other;
-	else if (n->type == SND_SEQ_EVENT_PORT_UNSUBSCRIBED && i >= 0)
-		alsa_peer_gone(p, i, "unsubscribed");
-}
-
-static void
-alsa_on_notice(struct alsa_priv *p, const struct alsa_notice *n)
-{
-	pthread_mutex_lock(&p->lock);
-	switch (n->type) {
-	case SND_SEQ_EVENT_PORT_START:
-	case SND_SEQ_EVENT_PORT_CHANGE:
-		alsa_match_port(p, n->a);
-		break;
-	case SND_SEQ_EVENT_CLIENT_START:
-	case SND_SEQ_EVENT_CLIENT_CHANGE:
-		alsa_scan(p, n->a.client);      /* a new name may match now */
-		break;
-	case SND_SEQ_EVENT_PORT_SUBSCRIBED:
-	case SND_SEQ_EVENT_PORT_UNSUBSCRIBED:
-		alsa_subscription(p, n);
-		break;
-	case SND_SEQ_EVENT_PORT_EXIT:
-	case SND_SEQ_EVENT_CLIENT_EXIT:
-		for (int i = p->n_peer - 1; i >= 0; i--)
-			if (p->peer[i].client == n->a.client &&
-			    (n->type == SND_SEQ_EVENT_CLIENT_EXIT || p->peer[i].port == n->a.port))
-				alsa_peer_gone(p, i, n->type == SND_SEQ_EVENT_PORT_EXIT ? "its port went away" :
-				    "its client went away");
-		break;
-	}
-	pthread_mutex_unlock(&p->lock);
-}
-
-/* Logs what the I/O thread counted since the last look (it cannot log itself). */
-static void
-alsa_report(struct alsa_priv *p)
-{
-	uint64_t late = atomic_load(&p->cnt.late), ovr = atomic_load(&p->cnt.overruns);
-	uint64_t drop = atomic_load(&p->cnt.dropped), err = atomic_load(&p->cnt.errors);
-	uint64_t lost = atomic_load(&p->cnt.notices_lost);
-
-	if (late != p->seen_late)
-		log_warnx("ALSA: %llu periods computed after their time (total %llu; the latest at queue time %.6f s, "
-		    "%llu us late); %llu events sent late in all", (unsigned long long)(late - p->seen_late),
-		    (unsigned long long)late, atomic_load(&p->cnt.late_at) / (double)ALSA_RATE,
-		    (unsigned long long)atomic_load(&p->cnt.late_by),
-		    (unsigned long long)atomic_load(&p->cnt.late_events));
-	if (ovr != p->seen_overruns || drop != p->seen_dropped)
-		log_warnx("ALSA: input lost: %llu kernel FIFO overruns, %llu events over %d a period (totals)",
-		    (unsigned long long)ovr, (unsigned long long)drop, ALSA_IN_MAX);
-	if (err != p->seen_errors)
-		log_warnx("ALSA: %llu sequencer errors (total %llu)", (unsigned long long)(err - p->seen_errors),
-		    (unsigned long long)err);
-	if (lost != p->seen_lost)
-		log_warnx("ALSA: %llu announcements lost (total %llu): a new port may not have been connected",
-		    (unsigned long long)(lost - p->seen_lost), (unsigned long long)lost);
-	p->seen_late = late;
-	p->seen_overruns = ovr;
-	p->seen_dropped = drop;
-	p->seen_errors = err;
-	p->seen_lost = lost;
-}
-
-static void *
-alsa_conn_main(void *arg)
-{
-	struct alsa_priv *p = arg;
-	struct alsa_notice n;
-	struct timespec ts, last;
-
-	clock_gettime(CLOCK_MONOTONIC, &last);
-	while (!atomic_load(&p->stop)) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if ((ts.tv_sec - last.tv_sec) * 1000 + (ts.tv_nsec - last.tv_nsec) / 1000000 >= ALSA_REPORT_MS) {
-			alsa_report(p);
-			last = ts;
-		}
-		ts.tv_nsec += 200000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		sem_clockwait(&p->wake, CLOCK_MONOTONIC, &ts);
-		while (ring_pop(&p->notices, &n) == 0)
-			alsa_on_notice(p, &n);
-	}
-	return NULL;
-}
-
-static void
-alsa_free_patterns(regex_t *re, int n)
-{
-	for (int i = 0; i < n; i++)
-		regfree(&re[i]);
-}
-
-static int
-alsa_compile(regex_t *re, const char (*pat)[256], int n)
-{
-	int k = 0;
-
-	for (int i = 0; i < n; i++)
-		if (regcomp(&re[k], pat[i], REG_EXTENDED | REG_NOSUB) == 0)
-			k++;
-		else
-			log_warnx("ALSA: bad connect pattern '%s'", pat[i]);
-	return k;
-}
-
-/* The connect op: new patterns, applied to every port there is now; the connector applies them to new ones. */
-static void
-alsa_connect_cfg(struct backend *b, const struct cfg *c)
-{
-	struct alsa_priv *p = b->priv;
-
-	if (p == NULL || p->seq == NULL || !p->have_lock)
-		return;
-	pthread_mutex_lock(&p->lock);
-	alsa_free_patterns(p->re_in, p->n_re_in);
-	alsa_free_patterns(p->re_out, p->n_re_out);
-	p->n_re_in = alsa_compile(p->re_in, c->connect_in, c->n_connect_in);
-	p->n_re_out = alsa_compile(p->re_out, c->connect_out, c->n_connect_out);
-	alsa_scan(p, -1);
-	pthread_mutex_unlock(&p->lock);
-}
-
 /* ---- open, start, close (main thread) --------------------------------------------------------------- */
 
 static int
@@ -954,7 +658,7 @@ alsa_close(struct backend *b)
 	if (p->conn_started) {
 		sem_post(&p->wake);
 		pthread_join(p->conn, NULL);
-		alsa_report(p);
+		alsa_conn_report(p);
 	}
 	if (p->seq != NULL) {
 		if (p->io_started && !atomic_load(&b->lost))
@@ -973,8 +677,8 @@ alsa_close(struct backend *b)
 		    (unsigned long long)atomic_load(&p->cnt.late_events),
 		    (unsigned long long)atomic_load(&p->cnt.wake_max), ALSA_LEAD,
 		    (unsigned long long)atomic_load(&p->cnt.out_errors), (unsigned long long)p->disconnects);
-	alsa_free_patterns(p->re_in, p->n_re_in);
-	alsa_free_patterns(p->re_out, p->n_re_out);
+	alsa_conn_free_patterns(p->re_in, p->n_re_in);
+	alsa_conn_free_patterns(p->re_out, p->n_re_out);
 	if (p->qstat)
 		snd_seq_queue_status_free(p->qstat);
 	if (p->have_ring)
@@ -991,6 +695,6 @@ const struct backend_ops backend_alsa_ops = {
 	.name = "alsa",
 	.open = alsa_open,
 	.start = alsa_start,
-	.connect = alsa_connect_cfg,
+	.connect = alsa_conn_cfg,
 	.close = alsa_close,
 };
