@@ -689,7 +689,7 @@ engine_tick(struct engine *e)
 	int running = NOW(e, running), mode = atomic_load_explicit(&e->mode, memory_order_relaxed);
 	int64_t step = NOW(e, step);
 	int64_t cur = running && step >= 0 ? step / RT_STEPS_PER_BAR : e->queued_from - 1;
-	uint32_t resets = atomic_load_explicit(&e->rt->now.resets, memory_order_relaxed);
+	uint32_t resets = atomic_load_explicit(&e->rt->now.resets, memory_order_acquire); /* then `linked` */
 
 	if (resets != e->resets) {      /* a new server: start over */
 		e->resets = resets;
