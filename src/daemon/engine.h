@@ -192,5 +192,29 @@ int engine_build_controls(struct engine *e, int n_chords, const char (*chords)[1
     char *err, size_t len);
 /* Notes the main thread (the control socket's idle) of changed subsystems. */
 void engine_changed(struct engine *e, unsigned mask);
+/* engine.c helpers engine_change.c uses (engine thread only). */
+/* Bars per decoded window (the model's steps / 16). */
+int engine_bars_per_window(const struct engine *e);
+/* (Re)loads the attribute vectors; keep: amounts already set for a name the new file also has stay. */
+int engine_load_attrs(struct engine *e, int keep, char *err, size_t len);
+/* (Re)allocates everything sized by the model (keep: a model swap or reload). */
+int engine_buffers(struct engine *e, int keep, char *err, size_t len);
+/* A new epoch: the RT thread silences everything and drops queued bars; we queue again from bar. */
+void engine_flush(struct engine *e, int64_t bar);
+/* generate and morph: keeps bars queued up to lookahead bars past bar cur. */
+void engine_fill(struct engine *e, int64_t cur, int mode);
+/* Decodes answer window w (its z kept in answer_z) and queues it. */
+int engine_answer_window(struct engine *e, int w);
+/* engine_change.c functions engine.c uses (engine thread only). */
+/* Forgets the notes kept for bars from `from` on (they are queued again). */
+void engine_hist_drop_from(struct engine *e, int64_t from);
+/* A new epoch that replaces the queued bars from `from` on; the ones before it play as queued. */
+void engine_epoch_from(struct engine *e, int64_t from);
+/* Immediate mode change (SIGHUP reload): a flush, queued again from the next bar. */
+void engine_set_mode(struct engine *e, int mode);
+/* A reloaded configuration (c is owned from now on): run-time settings take effect at the next window. */
+void engine_set_cfg(struct engine *e, struct cfg *c);
+/* SIGHUP with a new model path: md (owned from now on) at once, a flush, queued again from the next bar. */
+void engine_set_model(struct engine *e, struct model *md);
 
 #endif
