@@ -39,7 +39,7 @@ struct alsa_notice {
 
 struct alsa_counters {
 	_Atomic uint64_t periods, late, overruns, dropped, out_errors, errors, notices_lost;
-	_Atomic uint64_t wake_max;      /* us: the I/O thread's latest wake-up after its time (written by it alone) */
+	_Atomic uint64_t wake_max;      /* us: the I/O thread's worst wake-up after its time (written by it alone) */
 	_Atomic uint64_t late_at, late_by;      /* the latest late period: its first frame, how far past it we were */
 	_Atomic uint64_t late_events;   /* events scheduled for a time already past when written: they left late */
 };
