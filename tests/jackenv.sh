@@ -72,19 +72,25 @@ jackenv_start() {
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	jackenv_server "$JACKENV_DIR/jackd.log"
+}
+
+# jackenv_server LOG: starts jackd -d dummy as $JACKENV_SERVER (again, once the last one is gone: a test of a
+# server restart) and waits until it answers; its pid in JACKENV_PID.
+jackenv_server() {
 	# --no-realtime: root without rtprio here; the dummy driver's -r is the rate, -p the period
 	# JACKENV_WAIT: microseconds between periods (dummy -w); below rate/period it runs faster than real time
 	jackd --no-realtime $JACKENV_SYNC -n "$JACKENV_SERVER" -d dummy -r "$JACKENV_RATE" -p "$JACKENV_PERIOD" \
 		${JACKENV_WAIT:+-w "$JACKENV_WAIT"} \
-		>"$JACKENV_DIR/jackd.log" 2>&1 &
+		>"$1" 2>&1 &
 	JACKENV_PID=$!
 	i=0
 	while ! jack_lsp -s "$JACKENV_SERVER" >/dev/null 2>&1; do
 		i=$((i + 1))
 		if ! jackenv_alive "$JACKENV_PID" || [ $i -ge 100 ]; then
 			echo "# jackd -n $JACKENV_SERVER failed to start within 10 s; its log:"
-			jackenv_show "$JACKENV_DIR/jackd.log"
-			jackenv_show "$JACKENV_DIR/jackd.log" >&2
+			jackenv_show "$1"
+			jackenv_show "$1" >&2
 			jackenv_bail "jackd -d dummy did not start"
 		fi
 		sleep 0.1

@@ -341,12 +341,6 @@ fi
 # The daemon is stopped (SIGSTOP) while the new server and the recorder come up, so that its retry finds the
 # recorder there: autostart's Start and bar 0 must reach it (they were played before the connection was made).
 # Then the same for a daemon started before its server: the first open fails, a retry succeeds.
-# new_server: jackd again under the same name (the old one is gone)
-new_server() {
-	jackd --no-realtime $JACKENV_SYNC -n "$S" -d dummy -r "$JACKENV_RATE" -p "$JACKENV_PERIOD" > "$W/jackd$1.log" 2>&1 &
-	JACKENV_PID=$!
-	i=0; until jack_lsp -s "$S" >/dev/null 2>&1; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
-}
 # from_start REC WHAT: the recording begins with the Start, the only one, and bars 0-1 are on the grid
 from_start() {
 	first=$(grep -v '^#' "$W/$1.rec" | head -n 1) starts=$(grep -c ' FA$' "$W/$1.rec")
@@ -367,7 +361,7 @@ kill -TERM "$JACKENV_PID"; wait "$JACKENV_PID" 2>/dev/null
 sleep 1.5
 kill -0 "$DPID"; alive=$?
 kill -STOP "$DPID"
-new_server 2
+jackenv_server "$W/jackd2.log"
 record after
 kill -CONT "$DPID"
 i=0; until grep -q 'connected again' "$DLOG"; do i=$((i + 1)); [ $i -gt 150 ] && break; sleep 0.1; done
@@ -383,7 +377,7 @@ kill -TERM "$JACKENV_PID"; wait "$JACKENV_PID" 2>/dev/null
 daemon "$(conf early "$TRANSPORT")"
 i=0; until grep -q 'retrying every second' "$DLOG"; do i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1; done
 kill -STOP "$DPID"
-new_server 3
+jackenv_server "$W/jackd3.log"
 record early
 kill -CONT "$DPID"
 i=0; until grep -q 'connected again' "$DLOG"; do i=$((i + 1)); [ $i -gt 150 ] && break; sleep 0.1; done
