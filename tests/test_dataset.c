@@ -194,6 +194,16 @@ test_instruments(void)
 	is_int(dataset_add_seq(&d, &o, &s, 0, 0, err, sizeof err), 1, "per_instrument = 0: one top line");
 	ok(d.count == 1 && d.tokens[0] == 72 - 19, "the upper voice");
 	dataset_free(&d);
+	for (size_t i = 0; i < s.n; i++)
+		s.notes[i].program = s.notes[i].instrument == 1 ? 40 : 0;
+	dataset_opts_init(&o, DATASET_MELODY);
+	o.valid_program_lo = 0, o.valid_program_hi = 31;
+	dataset_init(&d, &o);
+	is_int(dataset_add_seq(&d, &o, &s, 0, DATASET_TRAIN, err, sizeof err), 2, "valid programs 0:31: train "
+	    "files give every program");
+	is_int(dataset_add_seq(&d, &o, &s, 0, DATASET_VALID, err, sizeof err), 1, "validation files only 0..31");
+	ok(d.count == 3 && d.tokens[2 * T] == 72 - 19 && d.split[2] == DATASET_VALID, "the program-0 line");
+	dataset_free(&d);
 	seq_fini(&s);
 }
 
@@ -995,7 +1005,7 @@ main(int argc, char **argv)
 		printf("Bail out! mkdtemp\n");
 		return 1;
 	}
-	plan(68);
+	plan(71);
 	diag("seed %u (pass it as the first argument to replay)", seed);
 	test_silence_split();
 	test_top_line();

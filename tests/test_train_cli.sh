@@ -11,7 +11,7 @@ mv="$build/musicvae"
 work=$(mktemp -d "${TMPDIR:-/tmp}/test_train.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 . "$src/tests/taplib.sh"
-echo "1..26"
+echo "1..27"
 tiny="--steps 30 --z 8 --enc-units 16 --dec-units 16 --dec-layers 2 --batch 16 --log-every 10 --eval-every 30 --valid-max 32"
 t "dataset --info reads a synthetic melody set" sh -c "'$build/tests/test_train' --make-dataset melody '$work/mel.ds' &&
 	'$mv' dataset --info '$work/mel.ds' | grep -q 'melody, 32 steps'"
@@ -69,6 +69,9 @@ t "dataset records --valid-kinds, --valid-distance and --cap (dataset --info)" s
 	'$mv' dataset --kind melody --valid-kinds midi --valid-distance 1 --cap mma-groove:30 -q -o '$work/opt.ds' '$src/examples/phrase-a.mid' > '$work/bo' &&
 	grep -q '^validation: 0 windows (sources of kinds midi); dropped 0 exact and 0 near (Hamming distance 1..1)' '$work/bo' &&
 	'$mv' dataset --info '$work/opt.ds' | grep -q 'kinds: midi; no window within Hamming distance 1 of a train window; cap: mma-groove at 30%'"
+t "dataset --valid-programs: a reversed range is refused by name" sh -c "
+	! '$mv' dataset --kind melody --valid-programs 31:0 -q -o '$work/vp.ds' '$src/examples/phrase-a.mid' 2>'$work/e' &&
+	grep -q 'validation programs 31..0' '$work/e' && test ! -e '$work/vp.ds'"
 t "train --evaluate without a saved state names the file" sh -c "! '$mv' train --data '$work/mel.ds' -o '$work/none' --evaluate 2>'$work/e' &&
 	grep -q 'none/train_state.bin' '$work/e'"
 t "train --evaluate --resume is refused (it would train)" sh -c "! '$mv' train --data '$work/mel.ds' -o '$work/mel' --evaluate --resume 2>'$work/e' &&

@@ -62,6 +62,8 @@ dataset_usage(FILE *f)
 	    "                       (after transposition; the lowest token hashes kept)\n"
 	    "  --one-line           melody: one top line over all instruments (default: one per instrument)\n"
 	    "  --programs LO:HI     melody: only notes with these programs (0:127)\n"
+	    "  --valid-programs LO:HI  melody: validation files give only notes with these programs (as\n"
+	    "                       --programs): train on more instruments, measure on the same lines\n"
 	    "  -q, --quiet          no per-package table\n", f);
 }
 
@@ -364,6 +366,9 @@ dataset_opt(struct dataset_cli *c, const char *opt, const char *arg)
 		return dataset_parse_range(opt, arg, -48, 48, &c->o.transpose_lo, &c->o.transpose_hi) == -1 ? -1 : 2;
 	else if (strcmp(opt, "--programs") == 0)
 		return dataset_parse_range(opt, arg, 0, 127, &c->o.program_lo, &c->o.program_hi) == -1 ? -1 : 2;
+	else if (strcmp(opt, "--valid-programs") == 0)
+		return dataset_parse_range(opt, arg, 0, 127, &c->o.valid_program_lo, &c->o.valid_program_hi) == -1 ?
+		    -1 : 2;
 	else if (strcmp(opt, "--valid-kinds") == 0) {
 		c->o.valid_kinds = arg;
 		c->valid_kinds_given = 1;

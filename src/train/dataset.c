@@ -44,7 +44,8 @@ dataset_opts_init(struct dataset_opts *o, enum dataset_kind kind)
 		.kind = kind, .num_steps = 2 * DATASET_STEPS_PER_BAR, .hop_bars = 1, .gap_bars = 1,
 		.min_notes = 2, .min_pitches = 1, .transpose_lo = kind == DATASET_MELODY ? -6 : 0,
 		.transpose_hi = kind == DATASET_MELODY ? 5 : 0, .per_instrument = 1, .program_lo = 0,
-		.program_hi = 127, .valid_permille = 100, .valid_distance = DATASET_VALID_DISTANCE,
+		.program_hi = 127, .valid_program_lo = -1, .valid_program_hi = -1, .valid_permille = 100,
+		.valid_distance = DATASET_VALID_DISTANCE,
 		.cap_percent = 100,
 	};
 }
@@ -420,6 +421,7 @@ dataset_add_seq(struct dataset *d, const struct dataset_opts *o, const struct se
 {
 	struct dataset_region rg[SEQ_MAX_TIME_SIGS + 1];
 	int nrg = dataset_regions(s, rg), inst_hi = -1;
+	struct dataset_opts vo;
 	struct dataset_ev *ev;
 	signed char class_of[128];
 	long made = 0, r = 0;
@@ -431,6 +433,11 @@ dataset_add_seq(struct dataset *d, const struct dataset_opts *o, const struct se
 		    s->steps_per_quarter);
 	if ((ev = malloc(s->n * sizeof *ev)) == NULL)
 		return err_fail(err, errlen, "out of memory");
+	if (split == DATASET_VALID && o->valid_program_lo >= 0) {
+		vo = *o;
+		vo.program_lo = o->valid_program_lo, vo.program_hi = o->valid_program_hi;
+		o = &vo;
+	}
 	if (d->kind != DATASET_MELODY) {
 		if ((r = dataset_drum_classes(o->roland, class_of, err, errlen)) == 0)
 			made = r = dataset_line(d, o, ev, dataset_drum_line(class_of, s, d->kind == DATASET_GROOVE, ev),
@@ -788,6 +795,9 @@ dataset_check_opts(const struct dataset_opts *o, char *err, size_t errlen)
 		    o->transpose_lo, o->transpose_hi);
 	if (o->valid_permille < 0 || o->valid_permille > 1000 || o->program_lo < 0 || o->program_hi > 127)
 		return err_fail(err, errlen, "validation share 0..1000 per mille, programs 0..127 expected");
+	if (o->valid_program_lo > o->valid_program_hi || o->valid_program_hi > 127)
+		return err_fail(err, errlen, "validation programs %d..%d: expected lo <= hi within 0..127",
+		    o->valid_program_lo, o->valid_program_hi);
 	if (o->valid_distance < 0 || o->valid_distance > DATASET_MAX_DISTANCE ||
 	    o->valid_distance >= o->num_steps)
 		return err_fail(err, errlen, "validation distance %d: 0..%d expected", o->valid_distance,

@@ -102,6 +102,7 @@ struct dataset_opts {
 	int transpose_lo, transpose_hi; /* train melody augmentation in semitones (-6, 5); 0, 0 = none */
 	int per_instrument;     /* melody: one top line per instrument (1, Magenta's extractor) or one per file */
 	int program_lo, program_hi;     /* melody: programs taken (0, 127) */
+	int valid_program_lo, valid_program_hi; /* melody: programs taken from validation files (-1: as above) */
 	int valid_permille;     /* validation share of the source files (100) */
 	const char *const *packages;    /* [n] package of each file, or NULL ("-") */
 	const char *const *licences;    /* [n] licence of each file, or NULL ("unknown") */
