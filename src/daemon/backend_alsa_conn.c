@@ -12,6 +12,7 @@
 
 #include "backend_alsa_int.h"
 #include "log.h"
+#include "mono.h"
 
 static int
 alsa_conn_is_ours(const struct alsa_priv *p, snd_seq_addr_t a)
@@ -187,20 +188,15 @@ alsa_conn_main(void *arg)
 {
 	struct alsa_priv *p = arg;
 	struct alsa_notice n;
-	struct timespec ts, last;
+	struct timespec ts;
+	uint64_t last = mono_usec();
 
-	clock_gettime(CLOCK_MONOTONIC, &last);
 	while (!atomic_load(&p->stop)) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if ((ts.tv_sec - last.tv_sec) * 1000 + (ts.tv_nsec - last.tv_nsec) / 1000000 >= ALSA_REPORT_MS) {
+		if (mono_usec() - last >= ALSA_REPORT_MS * 1000u) {
 			alsa_conn_report(p);
-			last = ts;
+			last = mono_usec();
 		}
-		ts.tv_nsec += 200000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		ts = mono_after(200);
 		sem_clockwait(&p->wake, CLOCK_MONOTONIC, &ts);
 		while (ring_pop(&p->notices, &n) == 0)
 			alsa_conn_on_notice(p, &n);

@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "log.h"
+#include "mono.h"
 
 struct jack_priv {
 	jack_client_t *client;
@@ -164,16 +165,14 @@ jack_open(struct backend *b, const struct cfg *c, char *err, size_t len)
 static void
 jack_connect_settle(jack_port_t *ours, const char *other)
 {
-	struct timespec now, end, nap = { 0, 2000000L };
+	struct timespec nap = { 0, 2000000L };
+	uint64_t end = mono_usec() + 1000000u;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += 1;
 	do {    /* jack_port_connected_to also sleeps a period while a graph change is pending */
 		if (jack_port_connected_to(ours, other) != 0)
 			return;
 		nanosleep(&nap, NULL);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (now.tv_sec < end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec));
+	} while (mono_usec() < end);
 	log_warnx("JACK: %s and %s: the connection is not in the server's graph after 1 s", jack_port_name(ours),
 	    other);
 }

@@ -20,6 +20,7 @@
 #include "engine.h"
 #include "lat.h"
 #include "log.h"
+#include "mono.h"
 
 #define CNT_SET(e, f, v) atomic_store_explicit(&(e)->cnt.f, (v), memory_order_relaxed)
 #define CNT_ADD(e, f, n) atomic_fetch_add_explicit(&(e)->cnt.f, (n), memory_order_relaxed)
@@ -342,15 +343,6 @@ engine_queue_window(struct engine *e, int64_t first_bar, int64_t from, uint16_t 
 	return 0;
 }
 
-static uint64_t
-engine_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* out [Z] = z plus the attribute offsets (out may be z). */
 static void
 engine_attrs(const struct engine *e, const float *z, float *out)
@@ -374,7 +366,7 @@ engine_attrs(const struct engine *e, const float *z, float *out)
 static void
 engine_decode_time(struct engine *e, uint64_t t0)
 {
-	uint64_t dt = engine_usec() - t0;
+	uint64_t dt = mono_usec() - t0;
 
 	CNT_ADD(e, windows, 1);
 	CNT_SET(e, decode_us_last, dt);
@@ -386,7 +378,7 @@ engine_decode_time(struct engine *e, uint64_t t0)
 static int
 engine_decode(struct engine *e, const float *z)
 {
-	uint64_t t0 = engine_usec();
+	uint64_t t0 = mono_usec();
 	char err[256];
 
 	engine_attrs(e, z, e->z);
@@ -411,7 +403,7 @@ engine_decode_answer(struct engine *e, const float *z)
 	size_t rowy = (size_t)m->num_steps * m->out_depth;
 	double total[CAND_MAX];
 	struct cand_score sc;
-	uint64_t t0 = engine_usec();
+	uint64_t t0 = mono_usec();
 	struct rng r;
 	char err[256];
 
@@ -860,19 +852,13 @@ engine_main(void *arg)
 	/* test-only fault hook: MUSICVAED_TEST_HANG_ENGINE=S hangs this thread after S seconds, so that tests can
 	 * see the service watchdog stop being fed */
 	const char *hang = getenv("MUSICVAED_TEST_HANG_ENGINE");
-	uint64_t hang_at = hang ? engine_usec() + (uint64_t)(atof(hang) * 1e6) : 0;
+	uint64_t hang_at = hang ? mono_usec() + (uint64_t)(atof(hang) * 1e6) : 0;
 
 	while (!atomic_load(&e->quit)) {
 		CNT_ADD(e, loops, 1);
-		while (hang_at && engine_usec() >= hang_at && !atomic_load(&e->quit))
+		while (hang_at && mono_usec() >= hang_at && !atomic_load(&e->quit))
 			sleep(1);
-		/* a monotonic deadline: a step of the wall clock neither stalls nor rushes the engine */
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += 20 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		ts = mono_after(20);    /* monotonic: a step of the wall clock neither stalls nor rushes us */
 		while (sem_clockwait(&e->rt->wake, CLOCK_MONOTONIC, &ts) < 0 && errno == EINTR)
 			;
 		while (sem_trywait(&e->rt->wake) == 0)

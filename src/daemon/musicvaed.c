@@ -25,6 +25,7 @@
 #include "engine.h"
 #include "log.h"
 #include "model.h"
+#include "mono.h"
 #include "notify.h"
 #include "request.h"
 
@@ -378,20 +379,11 @@ daemon_watchdog(struct daemon *d, uint64_t *last_loops, uint64_t *last_periods)
 	*last_periods = periods;
 }
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
 static void
 daemon_loop(struct daemon *d, const char *path, int argc, char **overrides, int explicit_path)
 {
 	struct pollfd p[2 + 1 + 1024];
-	double last_status = now_ms(), last_retry = now_ms() - MAIN_RECONNECT_MS, last_wd = now_ms();
+	double last_status = mono_ms(), last_retry = mono_ms() - MAIN_RECONNECT_MS, last_wd = mono_ms();
 	double wd_ms = (double)notify_watchdog_usec() / 2000.0;
 	uint64_t wd_loops = 0, wd_periods = 0;
 	char err[1024];
@@ -416,21 +408,21 @@ daemon_loop(struct daemon *d, const char *path, int argc, char **overrides, int 
 			daemon_reload(d, path, argc, overrides, explicit_path);
 			daemon_notify_status(d, 1);
 		}
-		if (wd_ms > 0 && now_ms() - last_wd >= wd_ms) {
+		if (wd_ms > 0 && mono_ms() - last_wd >= wd_ms) {
 			daemon_watchdog(d, &wd_loops, &wd_periods);
-			last_wd = now_ms();
+			last_wd = mono_ms();
 		}
 		if (d->backend_open && atomic_load(&d->be.lost)) {
 			log_warnx("%s: server gone; reconnecting", d->ops->name);
 			atomic_store(&d->rt.now.linked, 0);
 			d->ops->close(&d->be);
 			d->backend_open = 0;
-			last_retry = now_ms();
+			last_retry = mono_ms();
 		}
 		if (d->backend_open && atomic_exchange(&d->be.ports_changed, 0))
 			d->ops->connect(&d->be, &d->cfg);       /* a port appeared: connect it if a pattern matches */
-		if (!d->backend_open && now_ms() - last_retry >= MAIN_RECONNECT_MS) {
-			last_retry = now_ms();
+		if (!d->backend_open && mono_ms() - last_retry >= MAIN_RECONNECT_MS) {
+			last_retry = mono_ms();
 			if (backend_up(d, err, sizeof err) == 0)
 				log_info("%s: connected again", d->ops->name);
 		}
@@ -438,9 +430,9 @@ daemon_loop(struct daemon *d, const char *path, int argc, char **overrides, int 
 			status = 0;
 			daemon_report(d);
 		}
-		if (now_ms() - last_status >= MAIN_STATUS_MS) {
+		if (mono_ms() - last_status >= MAIN_STATUS_MS) {
 			daemon_status(d, 1);
-			last_status = now_ms();
+			last_status = mono_ms();
 		} else
 			daemon_status(d, 0);
 	}
