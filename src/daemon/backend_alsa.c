@@ -352,8 +352,8 @@ alsa_period(struct backend *b, struct alsa_priv *p, uint64_t now)
 	if (after > atomic_load_explicit(&p->cnt.wake_max, memory_order_relaxed))
 		atomic_store_explicit(&p->cnt.wake_max, after, memory_order_relaxed);
 	if (now > f) {                  /* events for its first frames (if any) leave late */
-		atomic_store_explicit(&p->cnt.late_at, f, memory_order_relaxed);
-		atomic_store_explicit(&p->cnt.late_by, now - f, memory_order_relaxed);
+		uint64_t by = now - f < (1u << ALSA_LATE_BITS) ? now - f : (1u << ALSA_LATE_BITS) - 1;
+		atomic_store_explicit(&p->cnt.late_last, f << ALSA_LATE_BITS | by, memory_order_relaxed);
 		ACNT(&p->cnt, late);
 	}
 	p->now = now;

@@ -159,13 +159,13 @@ alsa_conn_report(struct alsa_priv *p)
 {
 	uint64_t late = atomic_load(&p->cnt.late), ovr = atomic_load(&p->cnt.overruns);
 	uint64_t drop = atomic_load(&p->cnt.dropped), err = atomic_load(&p->cnt.errors);
-	uint64_t lost = atomic_load(&p->cnt.notices_lost);
+	uint64_t lost = atomic_load(&p->cnt.notices_lost), last = atomic_load(&p->cnt.late_last);
 
 	if (late != p->seen_late)
 		log_warnx("ALSA: %llu periods computed after their time (total %llu; the latest at queue time %.6f s, "
 		    "%llu us late); %llu events sent late in all", (unsigned long long)(late - p->seen_late),
-		    (unsigned long long)late, atomic_load(&p->cnt.late_at) / (double)ALSA_RATE,
-		    (unsigned long long)atomic_load(&p->cnt.late_by),
+		    (unsigned long long)late, (double)(last >> ALSA_LATE_BITS) / ALSA_RATE,
+		    (unsigned long long)(last & ((1u << ALSA_LATE_BITS) - 1)),
 		    (unsigned long long)atomic_load(&p->cnt.late_events));
 	if (ovr != p->seen_overruns || drop != p->seen_dropped)
 		log_warnx("ALSA: input lost: %llu kernel FIFO overruns, %llu events over %d a period (totals)",

@@ -17,6 +17,7 @@
 #include "ring.h"
 
 #define ALSA_RATE 1000000       /* frames per second: one frame is one microsecond of queue time */
+#define ALSA_LATE_BITS 24       /* late_last's lateness field: up to 16.7 s (the frame then has 40 bits, 12 days) */
 #define ALSA_IN_MAX 4096        /* input events per period, with those carried to the next */
 #define ALSA_RAW_MAX 16         /* bytes kept of an event that is no MIDI message (its class stays the same) */
 #define ALSA_NOTICES 256        /* announcements waiting for the connector thread */
@@ -40,7 +41,8 @@ struct alsa_notice {
 struct alsa_counters {
 	_Atomic uint64_t periods, late, overruns, dropped, out_errors, errors, notices_lost;
 	_Atomic uint64_t wake_max;      /* us: the I/O thread's worst wake-up after its time (written by it alone) */
-	_Atomic uint64_t late_at, late_by;      /* the latest late period: its first frame, how far past it we were */
+	_Atomic uint64_t late_last;     /* the latest late period, one word so that the two never mix: its first
+	                                 * frame << ALSA_LATE_BITS | how far past it we were (frames, clamped) */
 	_Atomic uint64_t late_events;   /* events scheduled for a time already past when written: they left late */
 };
 
