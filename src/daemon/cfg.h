@@ -91,4 +91,17 @@ const char *cfg_backend_name(enum cfg_backend b);
 const char *cfg_clock_name(enum cfg_clock k);
 const char *cfg_morph_end_name(enum cfg_morph_end e);
 
+/* For cfg_load (cfg_file.c). dir[len] gets the directory of path ("" = the current one), which libconfig
+ * is told to resolve @include names against. */
+struct config_t;
+void cfg_file_include_dir(struct config_t *lc, const char *path, char *dir, size_t len);
+/* Every @include of path (outside comments and strings), recursively, names a regular file that reads to
+ * its end, at most 10 deep: 0, or -1 with err naming the including file and line. dir as above ("/" for an
+ * absolute path in the root). */
+int cfg_file_check(const char *path, const char *dir, char *err, size_t errlen);
+/* err from libconfig's error after config_read_file failed: FILE:LINE: text for a syntax error (the
+ * included file's path under dir), else why the file cannot be read. Returns -1. */
+int cfg_file_read_fail(const struct config_t *lc, const char *path, const char *dir, char *err,
+    size_t errlen);
+
 #endif
