@@ -215,4 +215,17 @@ void dataset_groove_stats(const struct dataset *d, int split, struct dataset_gro
 /* Frees everything d owns and empties it. */
 void dataset_free(struct dataset *d);
 
+/* Window w's groove columns [T, DATASET_GROOVE_COLS] and their size. */
+static inline int16_t *
+dataset_groove(const struct dataset *d, size_t w)
+{
+	return d->groove + w * (size_t)d->num_steps * DATASET_GROOVE_COLS;
+}
+
+static inline size_t
+dataset_groove_bytes(const struct dataset *d)
+{
+	return (size_t)d->num_steps * DATASET_GROOVE_COLS * sizeof *d->groove;
+}
+
 #endif
