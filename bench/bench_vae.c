@@ -125,59 +125,36 @@ gemm8_cache_gflops(void)
 /* One core's fused multiply-add peak in GFLOP/s: 12 independent chains of 512-bit FMAs (256-bit without
  * AVX-512; 0 without FMA), enough to cover the FMA latency on two pipes. Best of 5 runs of 20 M rounds: the
  * figure against which a decode's GFLOP/s says how far from the arithmetic limit it runs. */
-#define FMA_CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-#define FMA_DECL(i) VEC a##i = SET1((float)(i));
-#define FMA_STEP(i) a##i = FMADD(a##i, b, c);
-#define FMA_SUM(i) STORE(v, a##i); for (int j = 0; j < LANES; j++) sum += v[j];
-#define FMA_PEAK_BODY                                                                                         \
-	double best = 1e30;                                                                                   \
-	float v[LANES], sum = 0.0f;                                                                           \
-	VEC b = SET1(0.999f), c = SET1(1e-6f);                                                                \
-	FMA_CHAINS(FMA_DECL)                                                                                  \
-	for (int rep = 0; rep < 5; rep++) {                                                                   \
-		double t0 = now_ms(), ms;                                                                     \
-		for (long k = 0; k < ROUNDS; k++) {                                                           \
-			FMA_CHAINS(FMA_STEP)                                                                  \
-			__asm__ volatile("" ::: "memory");                                                    \
-		}                                                                                             \
-		ms = now_ms() - t0;                                                                           \
-		best = ms < best ? ms : best;                                                                 \
-	}                                                                                                     \
-	FMA_CHAINS(FMA_SUM)                                                                                   \
-	return sum == 12345.0f ? 0.0 : 2.0 * LANES * 12 * ROUNDS / best / 1e6;
-
-#define ROUNDS 20000000L
-__attribute__((target("avx512f"))) static double
-fma_peak512(void)
-{
-#define VEC __m512
-#define LANES 16
-#define SET1 _mm512_set1_ps
-#define FMADD _mm512_fmadd_ps
-#define STORE _mm512_storeu_ps
-	FMA_PEAK_BODY
-#undef VEC
-#undef LANES
-#undef SET1
-#undef FMADD
-#undef STORE
+#define FMA_ROUNDS 20000000L
+#define FMA_EACH(M, ...) M(0, __VA_ARGS__) M(1, __VA_ARGS__) M(2, __VA_ARGS__) M(3, __VA_ARGS__) M(4, __VA_ARGS__) \
+	M(5, __VA_ARGS__) M(6, __VA_ARGS__) M(7, __VA_ARGS__) M(8, __VA_ARGS__) M(9, __VA_ARGS__) M(10, __VA_ARGS__) \
+	M(11, __VA_ARGS__)
+#define FMA_DECL(i, V, set1) V a##i = set1((float)(i));
+#define FMA_STEP(i, fmadd) a##i = fmadd(a##i, b, c);
+#define FMA_SUM(i, store, L) store(v, a##i); for (int j = 0; j < (L); j++) sum += v[j];
+#define FMA_PEAK_FN(name, isa, V, L, set1, fmadd, store) \
+__attribute__((target(isa))) static double \
+name(void) \
+{ \
+	double best = 1e30; \
+	float v[L], sum = 0.0f; \
+	V b = set1(0.999f), c = set1(1e-6f); \
+	FMA_EACH(FMA_DECL, V, set1) \
+	for (int rep = 0; rep < 5; rep++) { \
+		double t0 = now_ms(), ms; \
+		for (long k = 0; k < FMA_ROUNDS; k++) { \
+			FMA_EACH(FMA_STEP, fmadd) \
+			__asm__ volatile("" ::: "memory"); \
+		} \
+		ms = now_ms() - t0; \
+		best = ms < best ? ms : best; \
+	} \
+	FMA_EACH(FMA_SUM, store, L) \
+	return sum == 12345.0f ? 0.0 : 2.0 * (L) * 12 * FMA_ROUNDS / best / 1e6;      /* sum: keeps the chains */ \
 }
 
-__attribute__((target("avx2,fma"))) static double
-fma_peak256(void)
-{
-#define VEC __m256
-#define LANES 8
-#define SET1 _mm256_set1_ps
-#define FMADD _mm256_fmadd_ps
-#define STORE _mm256_storeu_ps
-	FMA_PEAK_BODY
-#undef VEC
-#undef LANES
-#undef SET1
-#undef FMADD
-#undef STORE
-}
+FMA_PEAK_FN(fma_peak512, "avx512f", __m512, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps)
+FMA_PEAK_FN(fma_peak256, "avx2,fma", __m256, 8, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps)
 
 static double
 fma_peak_gflops(void)
