@@ -169,7 +169,7 @@ void engine_ctl_free(struct engine_ctl *c);
 
 /* engine_ctl.c: runs a control request on the engine thread (checks all, applies all or none, replies). */
 void engine_ctl_run(struct engine *e, struct engine_ctl *c);
-/* engine.c helpers engine_ctl.c uses (engine thread only). */
+/* engine.c and engine_setup.c helpers engine_ctl.c uses (engine thread only). */
 /* The first bar a change made now can be heard from without a late bar: the next window start (generate,
  * morph) or bar line (continue, answers), at least 2 x the longest decode + 2 periods ahead. */
 int64_t engine_boundary(struct engine *e);
@@ -192,13 +192,14 @@ int engine_build_controls(struct engine *e, int n_chords, const char (*chords)[1
     char *err, size_t len);
 /* Notes the main thread (the control socket's idle) of changed subsystems. */
 void engine_changed(struct engine *e, unsigned mask);
-/* engine.c helpers engine_change.c uses (engine thread only). */
+/* engine_setup.c functions the others use (engine thread only, or before it starts). */
 /* Bars per decoded window (the model's steps / 16). */
 int engine_bars_per_window(const struct engine *e);
 /* (Re)loads the attribute vectors; keep: amounts already set for a name the new file also has stay. */
 int engine_load_attrs(struct engine *e, int keep, char *err, size_t len);
 /* (Re)allocates everything sized by the model (keep: a model swap or reload). */
 int engine_buffers(struct engine *e, int keep, char *err, size_t len);
+/* engine.c helpers engine_change.c uses (engine thread only). */
 /* A new epoch: the RT thread silences everything and drops queued bars; we queue again from bar. */
 void engine_flush(struct engine *e, int64_t bar);
 /* generate and morph: keeps bars queued up to lookahead bars past bar cur. */

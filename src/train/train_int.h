@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* train_int.h: what train.c, train_eval.c, train_loop.c and train_log.c share: batch buffers, one step's
- * schedule values, the groove errors, and the CSV log / PNG plot. */
+/* train_int.h: what train.c, train_model.c, train_eval.c, train_loop.c and train_log.c share: batch buffers,
+ * one step's schedule values, the groove errors, and the CSV log / PNG plot. */
 #ifndef MVD_TRAIN_INT_H
 #define MVD_TRAIN_INT_H
 
