@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// model-stats.js DATA.ds SAMPLES.json: note density (onsets per bar), pitch range per 2-bar window (melody)
-// and the share of empty bars (2-bar windows, or the dataset's length), for the validation windows of a dataset file (src/train/dataset.h's format) and
+// model-stats.js DATA.ds SAMPLES.json [LABEL]: note density (onsets per bar), pitch range per 2-bar window (melody),
+// the share of empty bars (2-bar windows, or the dataset's length) and the off-beat share (onsets on odd 16th
+// steps: off the 8th-note grid), for the validation windows of a dataset file (src/train/dataset.h's format) and
 // for samples printed by `musicvae sample --json`. Used for the model cards in models/.
 'use strict';
 const fs = require('fs');
 
 function stats(windows, nbars) {  // windows: [{ onsets: [[step, pitch]...] }]
-  let bars = 0, empty = 0, onsets = 0, range = 0, ranged = 0;
+  let bars = 0, empty = 0, onsets = 0, range = 0, ranged = 0, odd = 0;
   for (const w of windows) {
+    odd += w.filter(([s]) => s % 2 === 1).length;
     for (let b = 0; b < nbars; b++) {
       const n = w.filter(([s]) => s >= 16 * b && s < 16 * (b + 1)).length;
       bars++; onsets += n; if (n === 0) empty++;
@@ -15,7 +17,8 @@ function stats(windows, nbars) {  // windows: [{ onsets: [[step, pitch]...] }]
     const p = w.map(([, q]) => q).filter((q) => q !== null);
     if (p.length) { range += Math.max(...p) - Math.min(...p); ranged++; }
   }
-  return { n: windows.length, density: onsets / bars, range: ranged ? range / ranged : 0, empty: empty / bars };
+  return { n: windows.length, density: onsets / bars, range: ranged ? range / ranged : 0, empty: empty / bars,
+    offbeat: onsets ? odd / onsets : 0 };
 }
 
 function readDataset(path) {
@@ -47,11 +50,11 @@ function readSamples(path) {
   });
 }
 
-const [ds, samples] = process.argv.slice(2);
+const [ds, samples, label = 'samples, temperature 0.5'] = process.argv.slice(2);
 const d = readDataset(ds), a = stats(d.windows, d.bars), s = stats(readSamples(samples), d.bars);
 const row = (name, x) => console.log(`| ${name} | ${x.n} | ${x.density.toFixed(2)} | ` +
-  `${d.kind === 0 ? x.range.toFixed(1) : '-'} | ${(100 * x.empty).toFixed(1)} % |`);
-console.log('| | windows | onsets per bar | pitch range (semitones) | empty bars |');
-console.log('|---|---|---|---|---|');
+  `${d.kind === 0 ? x.range.toFixed(1) : '-'} | ${(100 * x.empty).toFixed(1)} % | ${x.offbeat.toFixed(3)} |`);
+console.log('| | windows | onsets per bar | pitch range (semitones) | empty bars | off-beat share |');
+console.log('|---|---|---|---|---|---|');
 row('validation data', a);
-row('samples, temperature 0.5', s);
+row(label, s);
