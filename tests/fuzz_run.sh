@@ -44,7 +44,7 @@ t_pkgs() {
 # the protocol without the client.
 l_srcs() {
 	case $1 in
-	daemon) echo "$S/daemon/cfg.c $S/daemon/rt.c $S/daemon/clock.c" ;;
+	daemon) echo "$S/daemon/cfg.c $S/daemon/cfg_file.c $S/daemon/rt.c $S/daemon/clock.c" ;;
 	ctl) echo "$S/ctl/proto.c" ;;
 	*) echo "$S/$1"/*.c ;;
 	esac
