@@ -148,14 +148,7 @@ engine_buffers(struct engine *e, int keep, char *err, size_t len)
 			free(slot[i]);
 			slot[i] = NULL;
 		}
-	free(e->z);
-	free(e->zprev);
-	free(e->ctrl);
-	free(e->rows);
-	free(e->attr);
-	free(e->answer_z);
-	free(e->cand_z);
-	free(e->cand_rows);
+	engine_free_buffers(e);         /* the slots are in slot[] now */
 	e->z = calloc((size_t)Z, sizeof(float));
 	e->zprev = calloc((size_t)Z, sizeof(float));
 	e->rows = calloc((size_t)m->num_steps * m->out_depth, sizeof(float));
